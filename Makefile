@@ -1,0 +1,58 @@
+# make run: the app with a demo on http://127.0.0.1:5000;  make test: the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+INSTALLED := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys; print(hashlib.sha256(open('requirements.txt','rb').read()).hexdigest()[:12])")
+CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+MAIL_SINK_PORT ?= 8025
+
+.PHONY: run test lint format bench install translations clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+translations: $(COMPILED)
+
+%.mo: %.po $(INSTALLED)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+run: export SURVEYS_ENV ?= development
+run: export MAIL_PORT ?= $(MAIL_SINK_PORT)
+run: install translations
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@$(FLASK) outbox serve --port $(MAIL_SINK_PORT) & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
+	echo; \
+	echo "  Open http://127.0.0.1:5000/accounts  (staff pages; no login yet)"; \
+	echo "  Sent e-mails land in the outbox: http://127.0.0.1:5000/outbox"; \
+	echo "  Stop with Ctrl-C."; \
+	echo; \
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+test: install translations
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install translations
+	$(BIN)/python bench/respond.py
+	$(BIN)/python bench/classify.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

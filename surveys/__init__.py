@@ -1,0 +1,71 @@
+"""The NPS and exit-survey platform: ``create_app`` builds the Flask application."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response
+
+from config import Config, config_from_environment
+from surveys import extensions
+from surveys.columns import render_migration_item
+from surveys.i18n import select_locale
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    config = config or config_from_environment()
+    config.check()
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    # Through the module: "surveys.mail" is also a subpackage, whose import would
+    # shadow a bare "mail" name in this package's namespace.
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app,
+        extensions.db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_item=render_migration_item,
+    )
+    extensions.mail.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=select_locale)
+
+
+def register_blueprints(app: Flask) -> None:
+    from surveys.accounts.views import blueprint as accounts
+    from surveys.campaigns.views import blueprint as campaigns
+    from surveys.errors import register_error_handlers
+    from surveys.respond.views import blueprint as respond
+
+    app.register_blueprint(accounts)
+    app.register_blueprint(campaigns)
+    app.register_blueprint(respond)
+    extensions.csrf.exempt(respond)
+    if app.config.get("OUTBOX_DIR"):
+        from surveys.outbox.views import blueprint as outbox
+
+        app.register_blueprint(outbox)
+    register_error_handlers(app)
+
+    @app.get("/")
+    def index() -> Response:
+        return redirect(url_for("accounts.index"))
+
+
+def register_commands(app: Flask) -> None:
+    from surveys.accounts.cli import contacts
+    from surveys.campaigns.cli import campaigns
+    from surveys.outbox.cli import outbox
+    from surveys.reasons.cli import reasons
+    from surveys.reports.cli import report
+
+    for group in (contacts, campaigns, report, reasons, outbox):
+        app.cli.add_command(group)

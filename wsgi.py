@@ -1,0 +1,3 @@
+from surveys import create_app
+
+app = create_app()
