@@ -1,0 +1,1 @@
+"""Customer accounts, their contacts, and loading both from CSV."""

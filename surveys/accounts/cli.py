@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from surveys.accounts.csv_import import MAX_ERRORS_SHOWN, CSVFileError
+from surveys.accounts.services import ImportRejectedError, import_contacts_csv
+from surveys.extensions import db
+
+contacts = AppGroup("contacts", help="Customer accounts and their contacts.")
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones.")
+def import_command(file: Path, skip_invalid: bool) -> None:
+    """Create or update accounts and contacts from a CSV FILE (comma or semicolon)."""
+    try:
+        result = import_contacts_csv(db.session, file.read_bytes(), skip_invalid=skip_invalid)
+    except CSVFileError as error:
+        raise click.ClickException(f"{file}: {error}; nothing was imported") from None
+    except ImportRejectedError as error:
+        for problem in error.errors[:MAX_ERRORS_SHOWN]:
+            click.echo(f"{file}: {problem}", err=True)
+        if len(error.errors) > MAX_ERRORS_SHOWN:
+            click.echo(f"... and {len(error.errors) - MAX_ERRORS_SHOWN} more", err=True)
+        raise click.ClickException(
+            f"{len(error.errors)} problem(s) in {file}; nothing was imported. Fix them, "
+            "or import the good rows with --skip-invalid"
+        ) from None
+    for problem in result.skipped[:MAX_ERRORS_SHOWN]:
+        click.echo(f"skipped {file}: {problem}", err=True)
+    click.echo(result.summary())
