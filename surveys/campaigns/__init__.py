@@ -1,0 +1,1 @@
+"""Campaigns, the invitations they send and the responses that come back."""

@@ -1,0 +1,78 @@
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from surveys.campaigns.models import SURVEY_KINDS
+from surveys.campaigns.services import (
+    CampaignError,
+    campaign_summaries,
+    create_campaign,
+    send_campaign,
+)
+from surveys.extensions import db
+
+campaigns = AppGroup("campaigns", help="Survey campaigns: create, send, list.")
+
+
+@campaigns.command("create")
+@click.option("--kind", type=click.Choice(SURVEY_KINDS), required=True)
+@click.option("--name", required=True, help="A name staff recognise, e.g. 'NPS spring 2026'.")
+@click.option(
+    "--closes-in-days",
+    type=int,
+    default=None,
+    help="Days until the links stop working (default: 30).",
+)
+def create_command(kind: str, name: str, closes_in_days: int | None) -> None:
+    """Create a campaign; prints its id alone on the last line."""
+    try:
+        campaign = create_campaign(
+            db.session,
+            kind=kind,
+            name=name,
+            days_open=(
+                current_app.config["CAMPAIGN_DEFAULT_DAYS_OPEN"]
+                if closes_in_days is None
+                else closes_in_days
+            ),
+        )
+    except CampaignError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Created {campaign.kind} campaign {campaign.name!r}, open until "
+        f"{campaign.closes_at:%Y-%m-%d %H:%M} UTC."
+    )
+    click.echo(campaign.id)
+
+
+@campaigns.command("send")
+@click.argument("campaign_id", type=int)
+def send_command(campaign_id: int) -> None:
+    """Send every invitation of a campaign not yet sent; contacts added since the last send
+    are invited now. Nobody is mailed twice."""
+    try:
+        result = send_campaign(
+            db.session,
+            campaign_id,
+            base_url=current_app.config["SURVEYS_BASE_URL"],
+            sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        )
+    except CampaignError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{result.sent} sent")
+    if result.failed:
+        raise click.ClickException(
+            f"{result.failed} invitation(s) could not be sent; run the same command again"
+        )
+
+
+@campaigns.command("list")
+def list_command() -> None:
+    """Every campaign with its counts."""
+    for summary in campaign_summaries(db.session):
+        campaign = summary["campaign"]
+        click.echo(
+            f"{campaign.id}\t{campaign.kind}\t{campaign.name}\tcloses "
+            f"{campaign.closes_at:%Y-%m-%d}\t{summary['sent']} sent\t"
+            f"{summary['answered']} answered"
+        )

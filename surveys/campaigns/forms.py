@@ -1,0 +1,28 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from surveys.campaigns.services import MAX_DAYS_OPEN, NAME_MAX_LENGTH
+
+
+class CampaignForm(FlaskForm):
+    kind = SelectField("Survey", choices=[SelectChoice("nps", "NPS: how likely to recommend us")])
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the campaign a name."),
+            Length(max=NAME_MAX_LENGTH, message=f"At most {NAME_MAX_LENGTH} characters."),
+        ],
+    )
+    days_open = IntegerField(
+        "Open for (days)",
+        default=30,
+        validators=[
+            NumberRange(1, MAX_DAYS_OPEN, f"From 1 to {MAX_DAYS_OPEN} days."),
+        ],
+    )
+
+
+class SendForm(FlaskForm):
+    """Only its CSRF token: sending changes state, so it is a POST."""

@@ -1,0 +1,127 @@
+"""Creating campaigns and sending their invitations through a real SMTP server."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from surveys.campaigns.models import Campaign, Invitation
+from surveys.campaigns.tokens import token_hash
+from surveys.extensions import db
+from tests.helpers import create_campaign, send, token_of
+
+
+def test_create_prints_the_id_alone_on_the_last_line(app, runner):
+    result = runner.invoke(
+        args=["campaigns", "create", "--kind", "nps", "--name", "Spring", "--closes-in-days", "7"]
+    )
+    assert result.exit_code == 0
+    campaign_id = int(result.output.strip().splitlines()[-1])
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert (campaign.kind, campaign.name) == ("nps", "Spring")
+        assert campaign.closes_at - campaign.created_at == timedelta(days=7)
+
+
+def test_create_refuses_bad_input(app, runner):
+    for args, message in [
+        (["--kind", "nps", "--name", "  "], "the campaign needs a name"),
+        (["--kind", "nps", "--name", "X", "--closes-in-days", "0"], "from 1 to 366 days"),
+        (["--kind", "survey", "--name", "X"], "'survey' is not one of"),
+    ]:
+        result = runner.invoke(args=["campaigns", "create", *args])
+        assert result.exit_code != 0
+        assert message in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
+
+
+def test_nps_goes_to_every_subscribed_contact_of_every_active_account(
+    app, runner, make_account, smtp_sink
+):
+    active = make_account("sv", "nb", "en")
+    churned = make_account("en", status="churned", churned_at=datetime(2026, 1, 1, tzinfo=UTC))
+    unsubscribed = make_account({"language": "en", "unsubscribed_at": datetime.now(UTC)})
+    campaign_id = create_campaign(runner)
+    assert send(runner, campaign_id).strip().endswith("3 sent")
+    recipients = sorted(message["To"].addresses[0].addr_spec for message in smtp_sink.messages)
+    assert recipients == sorted(active.emails)
+    assert not set(recipients) & set(churned.emails + unsubscribed.emails)
+    # one personal token each, stored only as its hash
+    tokens = {token_of(message) for message in smtp_sink.messages}
+    assert len(tokens) == 3
+    assert all(len(token) >= 43 for token in tokens)  # 32 bytes from secrets, base64
+    with app.app_context():
+        hashes = set(db.session.scalars(sa.select(Invitation.token_hash)))
+    assert hashes == {token_hash(token) for token in tokens}
+    assert not tokens & hashes
+
+
+def test_sending_again_never_mails_a_contact_twice(app, runner, make_account, smtp_sink):
+    make_account("sv", "en")
+    campaign_id = create_campaign(runner)
+    assert send(runner, campaign_id).strip().endswith("2 sent")
+    assert send(runner, campaign_id).strip().endswith("0 sent")
+    assert len(smtp_sink.messages) == 2
+    later = make_account("nb")
+    assert send(runner, campaign_id).strip().endswith("1 sent")
+    assert len(smtp_sink.messages) == 3
+    assert smtp_sink.messages[-1]["To"].addresses[0].addr_spec == later.emails[0]
+
+
+def test_a_closed_campaign_is_not_sent(app, runner, make_account, smtp_sink):
+    make_account("en")
+    campaign_id = create_campaign(runner)
+    with app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        campaign.created_at -= timedelta(days=60)
+        campaign.closes_at = datetime.now(UTC) - timedelta(days=1)
+        db.session.commit()
+    result = runner.invoke(args=["campaigns", "send", str(campaign_id)])
+    assert result.exit_code != 0
+    assert "closed on" in result.output and "nothing was sent" in result.output
+    assert smtp_sink.messages == []
+
+
+def test_an_unknown_campaign(runner):
+    result = runner.invoke(args=["campaigns", "send", "999"])
+    assert result.exit_code != 0
+    assert "there is no campaign 999" in result.output
+
+
+def test_an_unreachable_mail_server_sends_nothing_and_can_be_retried(
+    app, runner, make_account, smtp_sink
+):
+    make_account("en", "sv")
+    campaign_id = create_campaign(runner)
+    app.extensions["mail"].port = 1  # nothing listens there
+    result = runner.invoke(args=["campaigns", "send", str(campaign_id)])
+    assert result.exit_code != 0
+    assert "cannot reach the mail server at 127.0.0.1:1" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Invitation.sent_at))) == 0
+    app.extensions["mail"].port = smtp_sink.port
+    assert send(runner, campaign_id).strip().endswith("2 sent")
+    assert len(smtp_sink.messages) == 2
+
+
+def test_campaigns_page_creates_and_sends(app, client, make_account, smtp_sink):
+    make_account("sv", "nb")
+    response = client.post("/campaigns/", data={"kind": "nps", "name": "Web NPS", "days_open": 14})
+    assert response.status_code == 302
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "Web NPS" in page
+    with app.app_context():
+        campaign_id = db.session.scalar(sa.select(Campaign.id))
+    response = client.post(f"/campaigns/{campaign_id}/send", follow_redirects=True)
+    assert "2 invitation(s) sent." in response.get_data(as_text=True)
+    assert len(smtp_sink.messages) == 2
+
+
+def test_campaigns_page_refuses_a_bad_form(app, client):
+    response = client.post("/campaigns/", data={"kind": "nps", "name": "", "days_open": 0})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Give the campaign a name." in text
+    assert "From 1 to 366 days." in text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
