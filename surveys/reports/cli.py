@@ -1,0 +1,42 @@
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from surveys.extensions import db
+from surveys.reports.services import nps_report
+
+report = AppGroup("report", help="Reports for the CX team.")
+
+
+@report.command("nps")
+@click.option("--account", "account_id", help="Only this account (its CSV account_id).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--window-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Count answers of the last N days (default: 365).",
+)
+def nps_command(account_id: str | None, as_json: bool, window_days: int | None) -> None:
+    """NPS per account and overall, with the 95% adjusted-Wald interval."""
+    result = nps_report(
+        db.session,
+        window_days=window_days or current_app.config["REPORT_WINDOW_DAYS"],
+        account_external_id=account_id,
+    )
+    if account_id is not None and not result.accounts:
+        raise click.ClickException(f"there is no account {account_id!r}")
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        return
+    data = result.as_json()
+    click.echo(f"{'account':<12} {'name':<32} {'NPS':>6} {'n':>4}  {'95% CI':<15} band")
+    for row in [{"account_id": "", "name": "Overall", **data["overall"]}, *data["accounts"]]:
+        interval = f"[{row['ci_low']}, {row['ci_high']}]" if row["n"] else ""
+        nps = "" if row["nps"] is None else row["nps"]
+        click.echo(
+            f"{row['account_id']:<12} {row['name'][:32]:<32} {nps:>6} {row['n']:>4}  "
+            f"{interval:<15} {row['band'] or ''}"
+        )

@@ -1,0 +1,184 @@
+"""Reports, aggregated in SQL: one query per table of results, never one per account."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from surveys.accounts.models import Account, Contact
+from surveys.campaigns.models import Campaign, Invitation, Response
+from surveys.columns import utcnow
+from surveys.reports.nps import NPSSummary, summarise
+
+
+@dataclass(frozen=True)
+class AccountNPS:
+    account: Account
+    summary: NPSSummary
+    invited: int
+    answered: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return round(self.answered / self.invited, 3) if self.invited else None
+
+
+@dataclass(frozen=True)
+class NPSReport:
+    since: datetime
+    overall: NPSSummary
+    invited: int
+    answered: int
+    accounts: list[AccountNPS]
+
+    @property
+    def response_rate(self) -> float | None:
+        return round(self.answered / self.invited, 3) if self.invited else None
+
+    def as_json(self) -> dict:
+        return {
+            "since": self.since.isoformat(),
+            "overall": _summary_json(self.overall, self.response_rate),
+            "accounts": [
+                {
+                    "account_id": row.account.external_id,
+                    "name": row.account.name,
+                    "status": row.account.status,
+                    **_summary_json(row.summary, row.response_rate),
+                }
+                for row in self.accounts
+            ],
+        }
+
+
+def _summary_json(summary: NPSSummary, response_rate: float | None) -> dict:
+    return {
+        "nps": summary.nps,
+        "n": summary.n,
+        "promoters": summary.promoters,
+        "passives": summary.passives,
+        "detractors": summary.detractors,
+        "ci_low": summary.ci_low,
+        "ci_high": summary.ci_high,
+        "band": summary.band,
+        "response_rate": response_rate,
+    }
+
+
+def latest_nps_scores(since: datetime) -> sa.Subquery:
+    """Each contact's latest NPS score answered since ``since``: one contact, one vote."""
+    ranked = (
+        sa.select(
+            Contact.account_id,
+            Invitation.contact_id,
+            Response.score,
+            sa.func.row_number()
+            .over(
+                partition_by=Invitation.contact_id,
+                order_by=(Response.answered_at.desc(), Response.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Response.invitation)
+        .join(Invitation.campaign)
+        .join(Invitation.contact)
+        .where(
+            Campaign.kind == "nps",
+            Response.score.is_not(None),
+            Response.answered_at >= since,
+        )
+        .subquery()
+    )
+    return sa.select(ranked).where(ranked.c.rank == 1).subquery()
+
+
+def nps_report(
+    session: Session,
+    *,
+    window_days: int,
+    account_external_id: str | None = None,
+    now: datetime | None = None,
+) -> NPSReport:
+    """NPS per account and overall over the report window, with the adjusted-Wald interval,
+    band and response rate (answered / sent invitations of NPS campaigns in the window)."""
+    since = (now or utcnow()) - timedelta(days=window_days)
+    latest = latest_nps_scores(since)
+    score_counts = dict(
+        (account_id, (promoters, passives, detractors))
+        for account_id, promoters, passives, detractors in session.execute(
+            sa.select(
+                latest.c.account_id,
+                sa.func.sum(sa.case((latest.c.score >= 9, 1), else_=0)),
+                sa.func.sum(sa.case((latest.c.score.between(7, 8), 1), else_=0)),
+                sa.func.sum(sa.case((latest.c.score <= 6, 1), else_=0)),
+            ).group_by(latest.c.account_id)
+        )
+    )
+    invitation_counts = dict(
+        (account_id, (invited, answered))
+        for account_id, invited, answered in session.execute(
+            sa.select(
+                Contact.account_id,
+                sa.func.count(Invitation.id),
+                sa.func.count(Response.id),
+            )
+            .select_from(Invitation)
+            .join(Invitation.contact)
+            .join(Invitation.campaign)
+            .outerjoin(
+                Response,
+                sa.and_(Response.invitation_id == Invitation.id, Response.score.is_not(None)),
+            )
+            .where(Campaign.kind == "nps", Invitation.sent_at >= since)
+            .group_by(Contact.account_id)
+        )
+    )
+    query = sa.select(Account).order_by(Account.name, Account.external_id)
+    if account_external_id is not None:
+        query = query.where(Account.external_id == account_external_id)
+    rows = [
+        AccountNPS(
+            account,
+            summarise(*score_counts.get(account.id, (0, 0, 0))),
+            *invitation_counts.get(account.id, (0, 0)),
+        )
+        for account in session.scalars(query)
+    ]
+    totals = [
+        sum(row.summary.promoters for row in rows),
+        sum(row.summary.passives for row in rows),
+        sum(row.summary.detractors for row in rows),
+    ]
+    return NPSReport(
+        since=since,
+        overall=summarise(*totals),
+        invited=sum(row.invited for row in rows),
+        answered=sum(row.answered for row in rows),
+        accounts=rows,
+    )
+
+
+def latest_answers(session: Session, account: Account) -> dict[int, Response]:
+    """Each contact's latest answer to any campaign, by contact id."""
+    ranked = (
+        sa.select(
+            Response.id,
+            sa.func.row_number()
+            .over(
+                partition_by=Invitation.contact_id,
+                order_by=(Response.answered_at.desc(), Response.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Response.invitation)
+        .join(Invitation.contact)
+        .where(Contact.account_id == account.id)
+        .subquery()
+    )
+    responses = session.scalars(
+        sa.select(Response)
+        .where(Response.id.in_(sa.select(ranked.c.id).where(ranked.c.rank == 1)))
+        .options(sa.orm.joinedload(Response.invitation).joinedload(Invitation.campaign))
+    )
+    return {response.invitation.contact_id: response for response in responses}

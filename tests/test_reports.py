@@ -1,0 +1,149 @@
+"""NPS per account: the report command's JSON and the staff pages."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from surveys.campaigns.models import Response
+from surveys.extensions import db
+from tests.conftest import build_app
+from tests.helpers import create_campaign, send, token_of
+
+KEYS = {"nps", "n", "promoters", "passives", "detractors", "ci_low", "ci_high", "band"}
+
+
+def report(runner, *options):
+    result = runner.invoke(args=["report", "nps", *options, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def answer_all(client, smtp_sink, scores_by_email, reason="price"):
+    for message in smtp_sink.messages:
+        email = message["To"].addresses[0].addr_spec
+        if email in scores_by_email:
+            response = client.post(
+                f"/r/{token_of(message)}", data={"score": scores_by_email[email], "reason": reason}
+            )
+            assert response.status_code == 303
+
+
+def test_report_json_shape_and_figures(app, runner, client, make_account, smtp_sink):
+    acme = make_account("sv", "sv", "en", "nb", "en", "en", external_id="ACME", name="Acme AB")
+    make_account("en", external_id="QUIET", name="Quiet Oy")
+    send(runner, create_campaign(runner))
+    # Acme: scores 0,7,7,9,9,9 -> NPS 33.3; Quiet never answers
+    answer_all(client, smtp_sink, dict(zip(acme.emails, [0, 7, 7, 9, 9, 9], strict=True)))
+    data = report(runner)
+    assert set(data) >= {"overall", "accounts"}
+    accounts = {row["account_id"]: row for row in data["accounts"]}
+    assert set(accounts) == {"ACME", "QUIET"}
+    acme_row = accounts["ACME"]
+    assert KEYS | {"response_rate", "account_id", "name"} <= set(acme_row)
+    assert acme_row["name"] == "Acme AB"
+    assert acme_row["nps"] == pytest.approx(33.3, abs=0.05)
+    assert (acme_row["n"], acme_row["promoters"], acme_row["passives"], acme_row["detractors"]) == (
+        6,
+        3,
+        2,
+        1,
+    )
+    assert acme_row["ci_low"] < acme_row["nps"] < acme_row["ci_high"]
+    assert -100 <= acme_row["ci_low"] and acme_row["ci_high"] <= 100
+    assert acme_row["band"] == "positive"
+    assert acme_row["response_rate"] == 1.0
+    quiet_row = accounts["QUIET"]
+    assert (quiet_row["nps"], quiet_row["n"], quiet_row["band"]) == (None, 0, None)
+    assert quiet_row["response_rate"] == 0.0
+    overall = data["overall"]
+    assert overall["n"] == 6 and overall["nps"] == pytest.approx(33.3, abs=0.05)
+    assert overall["response_rate"] == pytest.approx(6 / 7, abs=1e-3)
+
+
+def test_report_for_one_account(runner, client, make_account, smtp_sink):
+    first = make_account("en", "en", external_id="ONE")
+    make_account("en", external_id="TWO")
+    send(runner, create_campaign(runner))
+    answer_all(client, smtp_sink, {first.emails[0]: 10, first.emails[1]: 2})
+    data = report(runner, "--account", "ONE")
+    assert [row["account_id"] for row in data["accounts"]] == ["ONE"]
+    assert data["overall"]["nps"] == 0 and data["overall"]["n"] == 2
+    # fewer than 3 answers: the answers show, the band does not
+    assert data["accounts"][0]["band"] is None
+    result = runner.invoke(args=["report", "nps", "--account", "NOPE", "--json"])
+    assert result.exit_code != 0 and "there is no account 'NOPE'" in result.output
+
+
+def test_one_contact_one_vote_from_the_latest_answer(app, runner, client, make_account, smtp_sink):
+    made = make_account("en", "en", "en", external_id="VOTE")
+    send(runner, create_campaign(runner))
+    answer_all(client, smtp_sink, dict.fromkeys(made.emails, 2))
+    with app.app_context():  # the first campaign was answered a while ago
+        for response in db.session.scalars(sa.select(Response)):
+            response.answered_at -= timedelta(days=100)
+        db.session.commit()
+    smtp_sink.clear()
+    send(runner, create_campaign(runner))
+    answer_all(client, smtp_sink, {made.emails[0]: 10})
+    row = report(runner, "--account", "VOTE")["accounts"][0]
+    # contact 0 counts once, with the latest score; the others keep their earlier 2
+    assert (row["n"], row["promoters"], row["detractors"]) == (3, 1, 2)
+    assert row["response_rate"] == pytest.approx(4 / 6, abs=1e-3)
+
+
+def test_answers_outside_the_window_do_not_count(app, runner, client, make_account, smtp_sink):
+    made = make_account("en", external_id="OLD")
+    send(runner, create_campaign(runner))
+    answer_all(client, smtp_sink, {made.emails[0]: 9})
+    with app.app_context():
+        response = db.session.scalar(sa.select(Response))
+        response.answered_at = datetime.now(UTC) - timedelta(days=400)
+        db.session.commit()
+    assert report(runner, "--account", "OLD")["accounts"][0]["n"] == 0
+    assert report(runner, "--account", "OLD", "--window-days", "500")["accounts"][0]["n"] == 1
+
+
+def test_accounts_page_lists_nps_and_the_account_moves(runner, client, make_account, smtp_sink):
+    made = make_account("sv", "nb", "en", external_id="MOVE", name="Rörlig AB")
+    send(runner, create_campaign(runner))
+    before = client.get("/accounts/").get_data(as_text=True)
+    assert "Rörlig AB" in before and "Response rate" in before and "95% interval" in before
+    answer_all(client, smtp_sink, {made.emails[0]: 10, made.emails[1]: 9, made.emails[2]: 3})
+    page = client.get("/accounts/").get_data(as_text=True)
+    assert "+33" in page  # (2 promoters - 1 detractor) / 3
+    assert "Positive" in page
+    detail = client.get("/accounts/MOVE")
+    assert detail.status_code == 200
+    text = detail.get_data(as_text=True)
+    for email in made.emails:
+        assert email in text
+    assert "+33" in text and "100%" in text
+
+
+def test_account_page_shows_each_contacts_latest_answer(runner, client, make_account, smtp_sink):
+    made = make_account("sv", "en", external_id="DETAIL")
+    send(runner, create_campaign(runner))
+    message = smtp_sink.to(made.emails[0])[0]
+    client.post(
+        f"/r/{token_of(message)}",
+        data={"score": "4", "reason": "attention", "comment": "Ingen hör av sig"},
+    )
+    text = client.get("/accounts/DETAIL").get_data(as_text=True)
+    assert "Ingen hör av sig" in text and "attention" in text
+    assert "no answer" in text  # the second contact has not answered
+
+
+def test_an_unknown_account_page_is_404(client):
+    assert client.get("/accounts/NOPE").status_code == 404
+
+
+def test_staff_pages_are_closed_in_production_until_logins_exist(database_url, smtp_server):
+    app = build_app(database_url, STAFF_PAGES_OPEN=False)
+    client = app.test_client()
+    for path in ["/accounts/", "/campaigns/", "/accounts/import"]:
+        response = client.get(path)
+        assert response.status_code == 403
+        assert b"STAFF_PAGES_OPEN" in response.data
+    assert client.get("/r/whatever").status_code == 404  # customer pages stay open
