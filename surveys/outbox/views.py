@@ -1,0 +1,62 @@
+"""The outbox page: read every e-mail the development sink received and click its links."""
+
+import mailbox
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+
+from flask import Blueprint, abort, current_app, render_template
+
+from surveys.auth import staff_only
+
+blueprint = staff_only(Blueprint("outbox", __name__, url_prefix="/outbox"))
+
+LINK = re.compile(r"https?://[^\s<>\"')]+")
+
+
+def _box() -> mailbox.Maildir:
+    return mailbox.Maildir(current_app.config["OUTBOX_DIR"], create=True)
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, policy=policy.default)
+
+
+def _summary(key: str, message: EmailMessage) -> dict:
+    return {
+        "key": key,
+        "to": message["To"],
+        "subject": message["Subject"],
+        "date": parsedate_to_datetime(message["Date"]) if message["Date"] else None,
+        "language": message["Content-Language"],
+    }
+
+
+@blueprint.get("/")
+def index() -> str:
+    box = _box()
+    messages = [_summary(key, _parse(box.get_bytes(key))) for key in box.iterkeys()]
+    messages.sort(key=lambda item: (item["date"] is not None, item["date"]), reverse=True)
+    return render_template("outbox/index.html", messages=messages)
+
+
+@blueprint.get("/<key>")
+def show(key: str) -> str:
+    box = _box()
+    try:
+        raw = box.get_bytes(key)
+    except KeyError:
+        abort(404)
+    message = _parse(raw)
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    text = text_part.get_content() if text_part else ""
+    return render_template(
+        "outbox/show.html",
+        message=_summary(key, message),
+        headers=list(message.items()),
+        text=text,
+        links=list(dict.fromkeys(LINK.findall(text))),
+        html=html_part.get_content() if html_part else None,
+    )
