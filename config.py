@@ -36,8 +36,12 @@ class Config:
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR")
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
+    # Our forms carry their own translated messages; WTForms' catalogue would be parsed
+    # again on every request.
+    WTF_I18N_ENABLED = False
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "surveys" / "translations")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A server database can drop idle connections; a SQLite file cannot.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": not SQLALCHEMY_DATABASE_URI.startswith("sqlite")}
 
     @classmethod
     def check(cls) -> None:

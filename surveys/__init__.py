@@ -7,9 +7,8 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from config import Config, config_from_environment
-from surveys import extensions
+from surveys import extensions, i18n
 from surveys.columns import render_migration_item
-from surveys.i18n import select_locale
 
 
 def create_app(config: type[Config] | None = None) -> Flask:
@@ -21,6 +20,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
+    i18n.init_app(app)
     return app
 
 
@@ -36,7 +36,7 @@ def register_extensions(app: Flask) -> None:
     )
     extensions.mail.init_app(app)
     extensions.csrf.init_app(app)
-    extensions.babel.init_app(app, locale_selector=select_locale)
+    extensions.babel.init_app(app, locale_selector=i18n.select_locale)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,12 +1,15 @@
-from flask import render_template
-from flask_babel import force_locale, gettext
 from flask_mail import Message
 
 from surveys.accounts.models import Contact
 from surveys.campaigns.models import Campaign
+from surveys.i18n import customer_gettext, render_customer_template, translatable
 from surveys.respond.links import answer_url, unsubscribe_url
 
 SCORES = range(11)
+SUBJECTS = {
+    "nps": translatable("How likely are you to recommend us?"),
+    "exit": translatable("Why did you leave us?"),
+}
 
 
 def invitation_message(
@@ -23,19 +26,12 @@ def invitation_message(
         "score_urls": [(score, answer_url(base_url, token, score)) for score in SCORES],
         "unsubscribe_url": unsubscribe,
     }
-    with force_locale(contact.language):
-        subject = (
-            gettext("How likely are you to recommend us?")
-            if campaign.kind == "nps"
-            else gettext("Why did you leave us?")
-        )
-        text = render_template(f"mail/{campaign.kind}_invitation.txt", **context)
-        html = render_template(f"mail/{campaign.kind}_invitation.html", **context)
+    language = contact.language
     return Message(
-        subject=subject,
+        subject=customer_gettext(language, SUBJECTS[campaign.kind]),
         recipients=[(contact.name, contact.email) if contact.name else contact.email],
-        body=text,
-        html=html,
+        body=render_customer_template(f"mail/{campaign.kind}_invitation.txt", language, **context),
+        html=render_customer_template(f"mail/{campaign.kind}_invitation.html", language, **context),
         sender=sender,
         extra_headers={
             "List-Unsubscribe": f"<{unsubscribe}>",

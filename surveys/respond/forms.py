@@ -1,10 +1,10 @@
-"""The answer forms. Their field names (score, reason, comment) are a public contract:
-the e-mails' score links and other tools post them."""
+"""The answer forms: validation and its messages. The questions' wording lives in the
+templates. The field names (score, reason, comment) are a public contract: the e-mails'
+score links and other tools post them."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from surveys.campaigns.models import COMMENT_MAX_LENGTH, REASONS
@@ -22,36 +22,19 @@ class StrictInteger(IntegerField):
         super().process_formdata(valuelist)
 
 
-def _reason_choices() -> list[SelectChoice]:
-    labels = {
-        "price": _l("The price"),
-        "attention": _l("How much attention we give you"),
-        "product": _l("The product or service itself"),
-        "other": _l("Something else"),
-    }
-    return [SelectChoice(reason, labels[reason]) for reason in REASONS]
-
-
 class NPSAnswerForm(FlaskForm):
     class Meta:
         # The personal token in the URL is the credential; there is no session to forge.
         csrf = False
 
     score = StrictInteger(
-        _l("How likely are you to recommend us to a colleague or business partner?"),
         validators=[
             InputRequired(message=_l("Choose a score from 0 to 10.")),
             NumberRange(min=0, max=10, message=SCORE_MESSAGE),
         ],
     )
-    reason = RadioField(
-        _l("What is the main reason for your score?"),
-        choices=_reason_choices(),
-        validators=[Optional()],
-        validate_choice=False,
-    )
+    reason = RadioField(choices=list(REASONS), validators=[Optional()], validate_choice=False)
     comment = TextAreaField(
-        _l("Tell us more (optional)"),
         validators=[
             Optional(),
             Length(
