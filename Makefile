@@ -8,7 +8,7 @@ CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 MAIL_SINK_PORT ?= 8025
 
-.PHONY: run test lint format bench install translations clean
+.PHONY: run test lint format bench install translations catalogues clean
 
 install: $(INSTALLED)
 
@@ -22,7 +22,15 @@ $(INSTALLED): requirements.txt
 translations: $(COMPILED)
 
 %.mo: %.po $(INSTALLED)
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
+
+# After changing customer-facing text: find every string, then translate the new
+# entries in surveys/translations/{sv,nb}/LC_MESSAGES/messages.po.
+catalogues: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k translatable --no-location --sort-output \
+		--project surveys -o surveys/translations/messages.pot .
+	$(BIN)/pybabel update -i surveys/translations/messages.pot -d surveys/translations \
+		--no-fuzzy-matching
 
 run: export SURVEYS_ENV ?= development
 run: export MAIL_PORT ?= $(MAIL_SINK_PORT)

@@ -1,0 +1,120 @@
+"""The whole respondent path in a real browser (Debian's chromium, headless, through
+Playwright): from the link in a received e-mail to the answer on the account page."""
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from surveys.outbox.sink import free_port
+from tests.conftest import build_app
+from tests.helpers import create_campaign, send, text_part
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The flags a root, offline, screenless machine needs; without the networking ones
+# chromium keeps trying to reach Google.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(database_url, smtp_server) -> Iterator[tuple]:
+    """The app served over real HTTP in a thread, its links pointing at itself."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    app = build_app(database_url, MAIL_PORT=smtp_server.port, SURVEYS_BASE_URL=base_url)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, base_url
+    server.shutdown()
+    thread.join()
+
+
+def test_answer_from_the_email_and_see_it_on_the_account_page(
+    live_app, browser, make_account, smtp_sink
+):
+    app, base_url = live_app
+    runner = app.test_cli_runner()
+    made = make_account(
+        {"language": "sv", "name": "Åsa Öberg"}, external_id="E2E", name="Webbläsare AB"
+    )
+    send(runner, create_campaign(runner))
+    [message] = smtp_sink.to(made.emails[0])
+    link = next(line for line in text_part(message).splitlines() if line.startswith(base_url))
+
+    page = browser.new_page()
+    try:
+        page.goto(link)
+        assert page.get_attribute("html", "lang") == "sv"
+        page.get_by_role("radio", name="3", exact=True).check()
+        page.get_by_label("Hur mycket uppmärksamhet vi ger er").check()
+        page.get_by_label("Berätta gärna mer (frivilligt)").fill(
+            "Ingen har hört av sig sedan i våras."
+        )
+        page.get_by_role("button", name="Skicka mitt svar").click()
+        page.wait_for_url("**/thanks")
+        assert page.get_by_role("heading", name="Tack!").is_visible()
+
+        page.goto(f"{base_url}/accounts/E2E")
+        row = page.get_by_role("row").filter(has_text=made.emails[0])
+        assert row.get_by_role("cell").nth(2).inner_text() == "3"
+        assert "attention" in row.inner_text()
+        assert "Ingen har hört av sig sedan i våras." in row.inner_text()
+        assert "-100" in page.get_by_role("table").first.inner_text()  # one detractor
+    finally:
+        page.close()
+
+
+def test_the_answer_page_works_by_keyboard_on_a_phone(live_app, browser, make_account, smtp_sink):
+    app, base_url = live_app
+    runner = app.test_cli_runner()
+    made = make_account({"language": "nb"}, external_id="PHONE")
+    send(runner, create_campaign(runner))
+    link = next(
+        line
+        for line in text_part(smtp_sink.to(made.emails[0])[0]).splitlines()
+        if line.startswith(base_url)
+    )
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(link + "?score=8")
+        assert page.get_by_role("radio", name="8", exact=True).is_checked()
+        # nothing wider than the phone's screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # the scale is one group of radio buttons: arrow keys move the choice
+        page.get_by_role("radio", name="8", exact=True).focus()
+        page.keyboard.press("ArrowRight")
+        assert page.get_by_role("radio", name="9", exact=True).is_checked()
+        page.get_by_role("button", name="Send svaret mitt").press("Enter")
+        page.wait_for_url("**/thanks")
+        assert page.get_by_role("heading", name="Takk!").is_visible()
+    finally:
+        context.close()
