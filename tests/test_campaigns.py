@@ -125,3 +125,62 @@ def test_campaigns_page_refuses_a_bad_form(app, client):
     assert "From 1 to 366 days." in text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
+
+
+def recipients(smtp_sink):
+    return sorted(message["To"].addresses[0].addr_spec for message in smtp_sink.messages)
+
+
+def test_exit_goes_to_the_accounts_that_churned_since_the_last_exit_campaign(
+    app, runner, make_account, smtp_sink
+):
+    long_ago = datetime.now(UTC) - timedelta(days=200)
+    first = make_account("sv", "en", status="churned", churned_at=long_ago, external_id="GONE1")
+    make_account("nb", external_id="STAYS")
+    campaign_id = create_campaign(runner, kind="exit")
+    send(runner, campaign_id)
+    assert recipients(smtp_sink) == sorted(first.emails)
+    assert smtp_sink.messages[0]["Subject"] in {"Varför lämnade ni oss?", "Why did you leave us?"}
+    # a later exit campaign asks only the accounts that churned after the first one
+    with app.app_context():
+        db.session.get(Campaign, campaign_id).created_at -= timedelta(days=10)
+        db.session.commit()
+    smtp_sink.clear()
+    later = make_account("en", status="churned", churned_at=datetime.now(UTC) - timedelta(days=5))
+    send(runner, create_campaign(runner, kind="exit"))
+    assert recipients(smtp_sink) == later.emails
+    result = runner.invoke(args=["campaigns", "create", "--kind", "exit", "--name", "Again"])
+    assert result.exit_code != 0
+    assert "no account has churned since the last exit campaign" in result.output
+
+
+def test_exit_to_named_accounts(app, runner, make_account, smtp_sink):
+    leaving = make_account("sv", "nb", external_id="LEAVING")
+    make_account("en", external_id="OTHER")
+    result = runner.invoke(
+        args=["campaigns", "create", "--kind", "exit", "--name", "X", "--accounts", "LEAVING"]
+    )
+    assert result.exit_code == 0, result.output
+    send(runner, int(result.output.strip().splitlines()[-1]))
+    assert recipients(smtp_sink) == sorted(leaving.emails)
+
+
+def test_exit_refuses_unknown_accounts_and_nps_refuses_accounts(app, runner, make_account):
+    make_account("en", external_id="KNOWN")
+    result = runner.invoke(
+        args=["campaigns", "create", "--kind", "exit", "--name", "X", "--accounts", "KNOWN,NOPE"]
+    )
+    assert result.exit_code != 0 and "there is no account NOPE" in result.output
+    result = runner.invoke(
+        args=["campaigns", "create", "--kind", "nps", "--name", "X", "--accounts", "KNOWN"]
+    )
+    assert result.exit_code != 0 and "only an exit campaign" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0
+
+
+def test_exit_with_no_churned_account_says_what_to_do(runner, make_account):
+    make_account("en")
+    result = runner.invoke(args=["campaigns", "create", "--kind", "exit", "--name", "X"])
+    assert result.exit_code != 0
+    assert "no account has churned; name the accounts with --accounts" in result.output

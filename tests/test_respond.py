@@ -227,3 +227,78 @@ def test_unsubscribing_works_after_the_campaign_closed(app, client, invited):
     assert client.get(f"/r/{token}").status_code == 404
     assert client.post(f"/r/{token}/unsubscribe").status_code == 200
     assert contact_unsubscribed(app, contact_id)
+
+
+@pytest.fixture
+def exit_invited(runner, make_account, smtp_sink):
+    """One Norwegian contact of a churned account invited to an exit survey."""
+    made = make_account(
+        {"language": "nb"}, status="churned", churned_at=datetime.now(UTC) - timedelta(days=3)
+    )
+    send(runner, create_campaign(runner, kind="exit"))
+    [message] = smtp_sink.messages
+    return token_of(message), made.contact_ids[0]
+
+
+def stored_exit_answers(app):
+    with app.app_context():
+        return [
+            (r.reason, r.comment, r.felt_prioritised, r.manager_contact, r.score)
+            for r in db.session.scalars(sa.select(Response).order_by(Response.id))
+        ]
+
+
+def test_the_exit_page_asks_the_exit_questions(client, exit_invited):
+    token, _ = exit_invited
+    page = client.get(f"/r/{token}").get_data(as_text=True)
+    assert '<html lang="nb">' in page
+    for text in [
+        "Hva var hovedgrunnen til at dere forlot oss?",
+        "Med egne ord, hvorfor forlot dere oss?",
+        "Vi følte oss prioritert av dere",
+        "Hvor ofte tok kundeansvarlig kontakt med dere de siste seks månedene?",
+        "Hvor sannsynlig er det at dere kommer tilbake til oss?",
+    ]:
+        assert f"<legend>{text}</legend>" in page or f">{text}</label>" in page
+    assert page.count('name="felt_prioritised"') == 5
+    assert page.count('name="manager_contact"') == 3
+    assert page.count('name="score"') == 11
+
+
+def test_an_exit_answer_is_stored(app, client, exit_invited):
+    token, _ = exit_invited
+    response = client.post(
+        f"/r/{token}",
+        data={
+            "reason": "price",
+            "comment": "For dyrt, og vi hørte aldri fra dere.",
+            "felt_prioritised": "2",
+            "manager_contact": "never",
+            "score": "3",
+        },
+    )
+    assert response.status_code == 303
+    assert stored_exit_answers(app) == [
+        ("price", "For dyrt, og vi hørte aldri fra dere.", 2, "never", 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"felt_prioritised": "6"}, "Velg hvor prioritert dere følte dere, fra 1 til 5."),
+        ({"felt_prioritised": "0"}, "Velg hvor prioritert dere følte dere, fra 1 til 5."),
+        ({"felt_prioritised": "2.5"}, "Velg hvor prioritert dere følte dere, fra 1 til 5."),
+        ({"manager_contact": "weekly"}, "Velg aldri, én gang eller flere ganger."),
+        ({"score": "12"}, "Poengsummen må være et helt tall fra 0 til 10."),
+        ({"reason": "money"}, "Velg en av grunnene i listen."),
+        ({"comment": "x" * 5001}, "Kommentaren din er lengre enn 5000 tegn."),
+        ({}, "Svar på minst ett spørsmål."),
+    ],
+)
+def test_bad_exit_answers_get_a_400(app, client, exit_invited, data, message):
+    token, _ = exit_invited
+    response = client.post(f"/r/{token}", data=data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert stored_exit_answers(app) == []

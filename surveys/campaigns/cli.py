@@ -8,6 +8,7 @@ from surveys.campaigns.services import (
     campaign_summaries,
     create_campaign,
     send_campaign,
+    split_account_ids,
 )
 from surveys.extensions import db
 
@@ -23,13 +24,23 @@ campaigns = AppGroup("campaigns", help="Survey campaigns: create, send, list.")
     default=None,
     help="Days until the links stop working (default: 30).",
 )
-def create_command(kind: str, name: str, closes_in_days: int | None) -> None:
-    """Create a campaign; prints its id alone on the last line."""
+@click.option(
+    "--accounts",
+    "account_ids",
+    help="Exit survey only: the account_ids to ask, comma-separated "
+    "(default: every account that churned since the last exit campaign).",
+)
+def create_command(
+    kind: str, name: str, closes_in_days: int | None, account_ids: str | None
+) -> None:
+    """Create a campaign; prints its id alone on the last line. An NPS campaign asks every
+    active account, an exit campaign the accounts that left."""
     try:
         campaign = create_campaign(
             db.session,
             kind=kind,
             name=name,
+            account_ids=split_account_ids(account_ids),
             days_open=(
                 current_app.config["CAMPAIGN_DEFAULT_DAYS_OPEN"]
                 if closes_in_days is None
@@ -42,6 +53,8 @@ def create_command(kind: str, name: str, closes_in_days: int | None) -> None:
         f"Created {campaign.kind} campaign {campaign.name!r}, open until "
         f"{campaign.closes_at:%Y-%m-%d %H:%M} UTC."
     )
+    if campaign.kind == "exit":
+        click.echo("For accounts " + ", ".join(a.external_id for a in campaign.accounts) + ".")
     click.echo(campaign.id)
 
 

@@ -1,19 +1,31 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from surveys.campaigns.services import MAX_DAYS_OPEN, NAME_MAX_LENGTH
 
 
 class CampaignForm(FlaskForm):
-    kind = SelectField("Survey", choices=[SelectChoice("nps", "NPS: how likely to recommend us")])
+    kind = SelectField(
+        "Survey",
+        choices=[
+            SelectChoice("nps", "NPS: how likely to recommend us"),
+            SelectChoice("exit", "Exit: why did you leave"),
+        ],
+    )
     name = StringField(
         "Name",
         validators=[
             DataRequired("Give the campaign a name."),
             Length(max=NAME_MAX_LENGTH, message=f"At most {NAME_MAX_LENGTH} characters."),
         ],
+    )
+    accounts = StringField(
+        "Accounts (exit only)",
+        description="account_ids, comma-separated; empty: every account that churned "
+        "since the last exit campaign",
+        validators=[Optional()],
     )
     days_open = IntegerField(
         "Open for (days)",

@@ -3,13 +3,23 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from surveys.accounts.models import Contact
+from surveys.accounts.models import Account, Contact
 from surveys.columns import UTCDateTime, one_of, utcnow
 from surveys.extensions import db
 
 SURVEY_KINDS = ("nps", "exit")
 REASONS = ("price", "attention", "product", "other")
 COMMENT_MAX_LENGTH = 5000
+# "How often did your account manager contact you in the last six months?"
+MANAGER_CONTACT = ("never", "once", "several")
+
+# The accounts an exit campaign asks; an NPS campaign asks every active account.
+campaign_accounts = sa.Table(
+    "campaign_accounts",
+    db.metadata,
+    sa.Column("campaign_id", sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Campaign(db.Model):
@@ -28,6 +38,7 @@ class Campaign(db.Model):
     invitations: Mapped[list["Invitation"]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", passive_deletes=True
     )
+    accounts: Mapped[list[Account]] = relationship(secondary=campaign_accounts)
 
     def is_open(self, now: datetime) -> bool:
         return now < self.closes_at
@@ -78,14 +89,47 @@ class Response(db.Model):
     invitation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
     )
+    # NPS: how likely to recommend us; exit: how likely to come back. 0-10.
     score: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    # The main reason the contact picked.
     reason: Mapped[str | None] = mapped_column(sa.String(16))
     comment: Mapped[str | None] = mapped_column(sa.Text)
+    # Exit survey: "we felt prioritised by you", 1-5, and the account manager's contact.
+    felt_prioritised: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    manager_contact: Mapped[str | None] = mapped_column(sa.String(8))
+    # What the classifier read in the comment: its language, top reason and, for
+    # English, TextBlob's polarity and subjectivity; every reason's score is a
+    # ResponseReason row.
+    text_language: Mapped[str | None] = mapped_column(sa.String(2))
+    text_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    polarity: Mapped[float | None] = mapped_column(sa.Float)
+    subjectivity: Mapped[float | None] = mapped_column(sa.Float)
+    classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    classifier_version: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the answer was last given; reports window on it.
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     invitation: Mapped[Invitation] = relationship(back_populates="response")
+    text_reasons: Mapped[list["ResponseReason"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ResponseReason.score.desc()"
+    )
 
     def __repr__(self) -> str:
         return f"<Response {self.id} to invitation {self.invitation_id}>"
+
+
+class ResponseReason(db.Model):
+    """The classifier's score for one reason in a response's comment; ``found`` when it
+    is over the classifier's threshold, with the words that decided it."""
+
+    __tablename__ = "response_reasons"
+    __table_args__ = (sa.CheckConstraint(one_of("reason", REASONS), name="reason"),)
+
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    score: Mapped[float] = mapped_column(sa.Float)
+    found: Mapped[bool] = mapped_column(sa.Boolean, index=True)
+    evidence: Mapped[list[str]] = mapped_column(sa.JSON, default=list)

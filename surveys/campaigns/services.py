@@ -13,7 +13,13 @@ from flask_mail import Connection
 from sqlalchemy.orm import Session, joinedload
 
 from surveys.accounts.models import Account, Contact
-from surveys.campaigns.models import SURVEY_KINDS, Campaign, Invitation, Response
+from surveys.campaigns.models import (
+    SURVEY_KINDS,
+    Campaign,
+    Invitation,
+    Response,
+    campaign_accounts,
+)
 from surveys.campaigns.tokens import new_token, token_hash
 from surveys.columns import utcnow
 from surveys.extensions import mail
@@ -38,14 +44,23 @@ class SendResult:
     invited: int = 0
 
 
+def split_account_ids(text: str | None) -> list[str]:
+    """ "A1, A2,,A3" -> ["A1", "A2", "A3"], as the CLI and the page take them."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
 def create_campaign(
     session: Session,
     *,
     kind: str,
     name: str,
     days_open: int,
+    account_ids: list[str] | None = None,
     now: datetime | None = None,
 ) -> Campaign:
+    """An NPS campaign asks every active account. An exit campaign asks the accounts
+    named by ``account_ids`` (the CSV's account_id), or else every account that churned
+    since the last exit campaign was created."""
     now = now or utcnow()
     name = name.strip()
     if kind not in SURVEY_KINDS:
@@ -56,21 +71,52 @@ def create_campaign(
         raise CampaignError(f"the name is longer than {NAME_MAX_LENGTH} characters")
     if not 1 <= days_open <= MAX_DAYS_OPEN:
         raise CampaignError(f"a campaign stays open from 1 to {MAX_DAYS_OPEN} days")
+    if account_ids and kind != "exit":
+        raise CampaignError("only an exit campaign is sent to chosen accounts")
     campaign = Campaign(kind=kind, name=name, created_at=now, closes_at=now + timedelta(days_open))
+    if kind == "exit":
+        campaign.accounts = _exit_accounts(session, account_ids)
     session.add(campaign)
     session.commit()
     logger.info("campaign %d created (%s)", campaign.id, kind)
     return campaign
 
 
-def audience(campaign: Campaign) -> sa.Select:
-    """The ids of the contacts a campaign asks: every subscribed contact of every active
-    account (churned accounts are not asked for NPS)."""
-    return (
-        sa.select(Contact.id)
-        .join(Account)
-        .where(Contact.unsubscribed_at.is_(None), Account.status == "active")
+def _exit_accounts(session: Session, account_ids: list[str] | None) -> list[Account]:
+    if account_ids:
+        wanted = list(dict.fromkeys(account_id.strip() for account_id in account_ids))
+        accounts = session.scalars(sa.select(Account).where(Account.external_id.in_(wanted))).all()
+        unknown = sorted(set(wanted) - {account.external_id for account in accounts})
+        if unknown:
+            raise CampaignError(f"there is no account {', '.join(unknown)}")
+        return list(accounts)
+    last_exit = session.scalar(
+        sa.select(sa.func.max(Campaign.created_at)).where(Campaign.kind == "exit")
     )
+    churned = sa.select(Account).where(Account.status == "churned")
+    if last_exit is not None:
+        churned = churned.where(Account.churned_at > last_exit)
+    accounts = session.scalars(churned.order_by(Account.external_id)).all()
+    if not accounts:
+        since = f" since the last exit campaign ({last_exit:%Y-%m-%d})" if last_exit else ""
+        raise CampaignError(f"no account has churned{since}; name the accounts with --accounts")
+    return list(accounts)
+
+
+def audience(campaign: Campaign) -> sa.Select:
+    """The ids of the contacts a campaign asks: for NPS every subscribed contact of every
+    active account (churned accounts are not asked for NPS); for an exit survey every
+    subscribed contact of the campaign's accounts."""
+    contacts = sa.select(Contact.id).join(Account).where(Contact.unsubscribed_at.is_(None))
+    if campaign.kind == "exit":
+        return contacts.where(
+            Account.id.in_(
+                sa.select(campaign_accounts.c.account_id).where(
+                    campaign_accounts.c.campaign_id == campaign.id
+                )
+            )
+        )
+    return contacts.where(Account.status == "active")
 
 
 def send_campaign(

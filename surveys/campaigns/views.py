@@ -8,6 +8,7 @@ from surveys.campaigns.services import (
     campaign_summaries,
     create_campaign,
     send_campaign,
+    split_account_ids,
 )
 from surveys.extensions import db
 
@@ -30,10 +31,14 @@ def create() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             campaign = create_campaign(
-                db.session, kind=form.kind.data, name=form.name.data, days_open=form.days_open.data
+                db.session,
+                kind=form.kind.data,
+                name=form.name.data,
+                days_open=form.days_open.data,
+                account_ids=split_account_ids(form.accounts.data),
             )
         except CampaignError as error:
-            form.name.errors = [*form.name.errors, str(error)]
+            form.kind.errors = [*form.kind.errors, str(error)]
         else:
             flash(f"Campaign {campaign.name!r} created. Send it when you are ready.", "success")
             return redirect(url_for(".index"))
