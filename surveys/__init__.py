@@ -63,9 +63,10 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from surveys.accounts.cli import contacts
     from surveys.campaigns.cli import campaigns
+    from surveys.demo.cli import demo
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
 
-    for group in (contacts, campaigns, report, reasons, outbox):
+    for group in (contacts, campaigns, report, reasons, outbox, demo):
         app.cli.add_command(group)

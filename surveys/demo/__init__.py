@@ -1,0 +1,1 @@
+"""The demo that ``make run`` loads: Nordic B2B accounts and a year of answered NPS campaigns."""

@@ -1,0 +1,26 @@
+from datetime import UTC, datetime
+
+import click
+from flask.cli import AppGroup
+
+from surveys.demo.services import CONTACTS_CSV, load_demo
+from surveys.extensions import db
+
+demo = AppGroup("demo", help="The demo data that `make run` loads.")
+
+
+@demo.command("load")
+def load_command() -> None:
+    """Import the demo accounts and contacts and, into a database without campaigns, two
+    answered NPS campaigns of the past year. Loading again changes nothing."""
+    result = load_demo(db.session, datetime.now(UTC))
+    click.echo(f"{CONTACTS_CSV.name}: {result.imported.summary()}")
+    for campaign in result.campaigns:
+        click.echo(
+            f"Added campaign {campaign.name!r}: {campaign.invited} invited, "
+            f"{campaign.answered} answered"
+        )
+    if not result.campaigns:
+        click.echo("Campaigns exist already, so no demo campaigns were added.")
+    if not result.changed:
+        click.echo("The demo is loaded already; nothing changed.")

@@ -1,0 +1,254 @@
+"""Loading the demo: the accounts and contacts of ``contacts.csv``, then two past NPS
+campaigns with their answers, drawn from seeded random numbers so the demo is the same
+every time.
+
+The CSV goes through the ordinary import, so loading it again changes nothing. The
+campaigns are added only to a database that has none yet. How an account answers follows
+its health: a few champions, most accounts content, some hit by product trouble, and the
+accounts their account manager forgot, which answer worse over the year and give "price"
+as the reason while their words say that nobody calls; churned accounts answered worst.
+"""
+
+import csv
+import io
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from surveys.accounts.csv_import import read_contacts_csv
+from surveys.accounts.models import Account, Contact
+from surveys.accounts.services import ImportResult, import_contacts_csv
+from surveys.campaigns.models import Campaign, Invitation, Response
+from surveys.campaigns.tokens import new_token, token_hash
+
+logger = logging.getLogger(__name__)
+
+CONTACTS_CSV = Path(__file__).with_name("contacts.csv")
+COMMENTS_CSV = Path(__file__).with_name("comments.csv")
+SEED = "surveys demo"
+# (season, days before now that the campaign was sent)
+CAMPAIGNS = (("spring", 300), ("autumn", 120))
+DAYS_OPEN = 30
+SEND_HOUR = 8
+
+# Accounts that love the supplier, and accounts whose people met product trouble after spring.
+CHAMPIONS = frozenset({"SE-1001", "SE-1008", "NO-2002", "UK-5001"})
+PRODUCT_TROUBLE = frozenset({"SE-1018", "NO-2010", "DK-3002"})
+# An account whose manager was last in touch this long before the newest contact date of
+# the file is forgotten. Measured from the file, not from today, so the demo keeps its
+# shape as the file ages.
+FORGOTTEN_AFTER = timedelta(days=90)
+NEGLECTED = frozenset({"forgotten", "churned"})
+
+# health: (share of the invited who answer, mood in spring, mood in autumn)
+HEALTHS = {
+    "champion": (0.72, "delighted", "delighted"),
+    "healthy": (0.66, "content", "content"),
+    "product_trouble": (0.64, "content", "mixed"),
+    "forgotten": (0.58, "mixed", "unhappy"),
+    "churned": (0.52, "unhappy", "hostile"),
+}
+# mood: weights of the scores 0 to 10
+SCORE_WEIGHTS = {
+    "delighted": (0, 0, 0, 0, 0, 0, 1, 2, 5, 14, 18),
+    "content": (0, 0, 0, 0, 0, 1, 2, 5, 9, 10, 6),
+    "mixed": (0, 0, 1, 1, 2, 3, 4, 6, 6, 4, 2),
+    "unhappy": (1, 1, 2, 3, 4, 5, 5, 4, 3, 1, 1),
+    "hostile": (3, 3, 4, 4, 4, 4, 3, 2, 1, 0, 0),
+}
+# (tone, neglected account): weights of the reason an answer is about
+REASON_WEIGHTS = {
+    ("promoter", False): {"attention": 4, "product": 4, "price": 1.5, "other": 0.5},
+    ("promoter", True): {"attention": 2, "product": 4, "price": 1.5, "other": 0.5},
+    ("passive", False): {"product": 4, "price": 3, "attention": 2, "other": 1},
+    ("passive", True): {"product": 3, "price": 3, "attention": 3, "other": 1},
+    ("detractor", False): {"product": 5, "price": 3, "attention": 1.5, "other": 0.5},
+    ("detractor", True): {"price": 5, "attention": 4, "product": 1, "other": 1},
+}
+SKIPS_REASON = 0.08
+WRITES_COMMENT = 0.8
+# Swedish and Norwegian contacts who write their comment in English anyway.
+WRITES_ENGLISH = 0.15
+# Hours from sending to answering: most answer within two days, a few much later.
+MEAN_HOURS_TO_ANSWER = 40
+
+
+@dataclass(frozen=True)
+class DemoCampaign:
+    name: str
+    invited: int
+    answered: int
+
+
+@dataclass
+class DemoResult:
+    imported: ImportResult
+    campaigns: list[DemoCampaign] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        counts = (self.imported.accounts, self.imported.contacts)
+        return bool(self.campaigns) or any(c["created"] + c["updated"] for c in counts)
+
+
+def load_demo(session: Session, now: datetime) -> DemoResult:
+    """Import the demo contacts and, if there is no campaign yet, add the past campaigns
+    with their invitations and answers in one transaction."""
+    data = CONTACTS_CSV.read_bytes()
+    result = DemoResult(import_contacts_csv(session, data))
+    if session.scalar(sa.select(sa.func.count(Campaign.id))):
+        return result
+    external_ids = {row.account_id for row in read_contacts_csv(data).rows}
+    accounts = session.scalars(
+        sa.select(Account)
+        .where(Account.external_id.in_(external_ids))
+        .options(selectinload(Account.contacts))
+        .order_by(Account.external_id)
+    ).all()
+    comments = _read_comments()
+    healths = _healths(accounts, now)
+    starts = {
+        season: (now - timedelta(days=days_ago)).replace(
+            hour=SEND_HOUR, minute=0, second=0, microsecond=0
+        )
+        for season, days_ago in CAMPAIGNS
+    }
+    _backdate(accounts, min(starts.values()))
+    for season, start in starts.items():
+        campaign = Campaign(
+            kind="nps",
+            name=f"NPS {season} {start.year}",
+            created_at=start,
+            closes_at=start + timedelta(days=DAYS_OPEN),
+        )
+        session.add(campaign)
+        invited = answered = 0
+        for account in accounts:
+            if not _active_at(account, start):
+                continue
+            for contact in account.contacts:
+                if contact.unsubscribed_at is not None and contact.unsubscribed_at <= start:
+                    continue
+                invitation = Invitation(
+                    campaign=campaign,
+                    contact=contact,
+                    token_hash=token_hash(new_token()),
+                    claimed_at=start,
+                    sent_at=start,
+                    created_at=start,
+                )
+                session.add(invitation)
+                invited += 1
+                rng = random.Random(f"{SEED}:{season}:{account.external_id}:{contact.email}")
+                response = _response(
+                    rng, campaign, account, contact, healths[account.id], season, now, comments
+                )
+                if response is not None:
+                    invitation.response = response
+                    answered += 1
+        result.campaigns.append(DemoCampaign(campaign.name, invited, answered))
+    session.commit()
+    logger.info(
+        "demo campaigns: %s",
+        ", ".join(f"{c.invited} invited, {c.answered} answered" for c in result.campaigns),
+    )
+    return result
+
+
+def _read_comments() -> dict[tuple[str, str, str], list[str]]:
+    """The demo's free-text answers by (language, tone, reasons)."""
+    comments: dict[tuple[str, str, str], list[str]] = {}
+    text = COMMENTS_CSV.read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        key = (row["language"], row["tone"], row["reasons"])
+        comments.setdefault(key, []).append(row["text"])
+    return comments
+
+
+def _healths(accounts: list[Account], now: datetime) -> dict[int, str]:
+    contacted = [a.last_contacted_at for a in accounts if a.last_contacted_at is not None]
+    newest = max(contacted, default=now)
+    healths = {}
+    for account in accounts:
+        if account.status == "churned":
+            health = "churned"
+        elif account.last_contacted_at is None or (
+            newest - account.last_contacted_at > FORGOTTEN_AFTER
+        ):
+            health = "forgotten"
+        elif account.external_id in CHAMPIONS:
+            health = "champion"
+        elif account.external_id in PRODUCT_TROUBLE:
+            health = "product_trouble"
+        else:
+            health = "healthy"
+        healths[account.id] = health
+    return healths
+
+
+def _backdate(accounts: list[Account], first_campaign: datetime) -> None:
+    """The accounts were customers, and their contacts known, before the first campaign."""
+    for account in accounts:
+        rng = random.Random(f"{SEED}:since:{account.external_id}")
+        since = first_campaign - timedelta(days=rng.randint(90, 2400))
+        if account.created_at > since:
+            account.created_at = since
+        for contact in account.contacts:
+            if contact.created_at > since:
+                contact.created_at = since
+
+
+def _active_at(account: Account, moment: datetime) -> bool:
+    if account.status == "active":
+        return True
+    return account.churned_at is not None and account.churned_at > moment
+
+
+def _response(
+    rng: random.Random,
+    campaign: Campaign,
+    account: Account,
+    contact: Contact,
+    health: str,
+    season: str,
+    now: datetime,
+    comments: dict[tuple[str, str, str], list[str]],
+) -> Response | None:
+    response_rate, spring_mood, autumn_mood = HEALTHS[health]
+    if rng.random() >= response_rate:
+        return None
+    deadline = min(campaign.closes_at, now)
+    if account.churned_at is not None:
+        deadline = min(deadline, account.churned_at)
+    hours = min(rng.expovariate(1 / MEAN_HOURS_TO_ANSWER), DAYS_OPEN * 24.0)
+    answered_at = campaign.created_at + timedelta(hours=0.2 + hours)
+    if answered_at >= deadline:
+        answered_at = deadline - timedelta(hours=1)
+        if answered_at <= campaign.created_at:
+            return None
+
+    mood = spring_mood if season == "spring" else autumn_mood
+    score = rng.choices(range(11), weights=SCORE_WEIGHTS[mood])[0]
+    tone = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+    neglected = health in NEGLECTED
+    weights = REASON_WEIGHTS[(tone, neglected)]
+    reason = rng.choices(list(weights), weights=list(weights.values()))[0]
+    language = contact.language
+    if language != "en" and rng.random() < WRITES_ENGLISH:
+        language = "en"
+    # At a neglected account "price" is a cover: its words say that nobody is in touch.
+    cover = reason == "price" and tone == "detractor" and neglected
+    choices = comments.get((language, tone, "price|attention" if cover else reason), [])
+    comment = rng.choice(choices) if choices and rng.random() < WRITES_COMMENT else None
+    return Response(
+        score=score,
+        reason=None if rng.random() < SKIPS_REASON else reason,
+        comment=comment,
+        created_at=answered_at,
+        answered_at=answered_at,
+    )
