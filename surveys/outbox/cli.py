@@ -1,3 +1,4 @@
+import logging
 import threading
 
 import click
@@ -17,6 +18,7 @@ def serve_command(host: str, port: int) -> None:
     directory = current_app.config.get("OUTBOX_DIR")
     if not directory:
         raise click.ClickException("OUTBOX_DIR is not set, so there is nowhere to keep mail")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     controller = start_sink(host, port, maildir_store(directory))
     click.echo(f"SMTP sink on {host}:{port}, keeping mail in {directory}")
     try:
