@@ -1,0 +1,324 @@
+"""The multilingual reason classifier: why a customer answered as they did.
+
+For a free-text survey answer in Swedish, Norwegian or English it gives the language, a
+score from 0 to 1 for each reason (price, attention, product, other), the reasons over
+their thresholds, the top reason, the words that decided each reason and, for English,
+TextBlob's polarity and subjectivity.
+
+Runs offline from files in this repository and installed packages. The weights are a
+one-vs-rest logistic regression trained by ``flask reasons train``
+(``surveys.reasons.training``) and exported to ``model/reasons.json``; inference here is
+plain Python with no scikit-learn and no pickle. Import is cheap: the model, NLTK's
+stemmers and TextBlob load on first use.
+
+    from surveys.reasons.classifier import get_classifier
+    classification = get_classifier().classify("The price was fine, but nobody called us back")
+    classification.top_reason  # "attention"
+"""
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from surveys.reasons.features import REASONS, STOPWORDS, Analysis, FeatureExtractor, Settings, Unit
+from surveys.reasons.language import LanguageModel, Token, has_words, tokenize
+
+__all__ = [
+    "MODEL_PATH",
+    "REASONS",
+    "Classification",
+    "ReasonClassifier",
+    "detect_language",
+    "get_classifier",
+]
+
+logger = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).resolve().parent / "model" / "reasons.json"
+MAX_REASONS = 2
+MAX_EVIDENCE = 3
+# A word must add at least this much (log-odds) to a reason to count as its evidence, and at
+# least this share of the strongest word's contribution.
+MIN_EVIDENCE = 0.25
+EVIDENCE_SHARE = 0.07
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the classifier read in one text."""
+
+    text: str
+    language: str | None  # "sv" | "nb" | "en" | None for empty / punctuation-only
+    scores: dict[str, float]  # every reason, 0..1
+    reasons: list[str]  # the top reason, then any other reason over its threshold
+    top_reason: str | None
+    evidence: dict[str, list[str]]  # per reason in `reasons`: words as written in the text
+    polarity: float | None = None  # English only: TextBlob (pattern) polarity, -1..1
+    subjectivity: float | None = None  # English only: 0..1
+    dismissed: list[str] = field(default_factory=list)  # words set aside by "but"/"not"
+
+    def has_reason(self, reason: str) -> bool:
+        return reason in self.reasons
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language": self.language,
+            "scores": dict(self.scores),
+            "reasons": list(self.reasons),
+            "top_reason": self.top_reason,
+            "evidence": {reason: list(words) for reason, words in self.evidence.items()},
+            "polarity": self.polarity,
+            "subjectivity": self.subjectivity,
+        }
+
+
+class ReasonClassifier:
+    """Scores survey answers with the exported model. Thread-safe after construction."""
+
+    def __init__(self, model: dict[str, Any]) -> None:
+        if list(model["reasons"]) != list(REASONS):
+            raise ValueError("the model file was built for other reasons")
+        self.corpus_sha256: str = model["corpus_sha256"]
+        self.thresholds: dict[str, float] = {
+            reason: float(model["thresholds"][reason]) for reason in REASONS
+        }
+        self._threshold_list = [self.thresholds[reason] for reason in REASONS]
+        self._intercepts: list[float] = [float(value) for value in model["intercepts"]]
+        self._weights: dict[str, tuple[float, ...]] = {
+            name: tuple(row) for name, row in model["weights"].items()
+        }
+        self.extractor = FeatureExtractor(Settings(**model["settings"]), model["known_words"])
+        self.language_model = LanguageModel.from_json(model["language_model"])
+        self._dots: dict[str, tuple[float, ...]] = {}
+        self._sentiment: Callable[[str], tuple[float, float]] | None = None
+        self._sentiment_lock = threading.Lock()
+
+    @classmethod
+    def from_file(cls, path: Path = MODEL_PATH) -> "ReasonClassifier":
+        with open(path, encoding="utf-8") as handle:
+            model = json.load(handle)
+        logger.info("loaded the reason model: %d weights", len(model["weights"]))
+        return cls(model)
+
+    def detect_language(self, text: str, hint: str | None = None) -> str | None:
+        return self.language_model.detect(text, hint)
+
+    def classify(self, text: str, language_hint: str | None = None) -> Classification:
+        """Classify one answer. ``language_hint`` (the contact's language) only breaks ties
+        when the text's own language is unclear."""
+        if not has_words(text):
+            return Classification(
+                text=text,
+                language=None,
+                scores=dict.fromkeys(REASONS, 0.0),
+                reasons=[],
+                top_reason=None,
+                evidence={},
+            )
+        tokens = tokenize(text)
+        language = self.language_model.detect(text, language_hint, tokens)
+        analysis = self.extractor.analyse(text, tokens)
+        logits, norm = self._logits(analysis)
+        probabilities = [_sigmoid(logit) for logit in logits]
+        reasons = choose_reasons(probabilities, self._threshold_list)
+        scores = {
+            reason: round(probability, 4)
+            for reason, probability in zip(REASONS, probabilities, strict=True)
+        }
+        evidence = self._evidence(text, analysis, norm, reasons)
+        polarity = subjectivity = None
+        if language == "en":
+            polarity, subjectivity = self._sentiment_of(text)
+        return Classification(
+            text=text,
+            language=language,
+            scores=scores,
+            reasons=reasons,
+            top_reason=reasons[0],
+            evidence=evidence,
+            polarity=polarity,
+            subjectivity=subjectivity,
+            dismissed=[
+                token.surface
+                for token, dismissed in zip(analysis.tokens, analysis.dismissed, strict=True)
+                if dismissed
+            ]
+            if True in analysis.dismissed
+            else [],
+        )
+
+    def _logits(self, analysis: Analysis) -> tuple[list[float], float]:
+        """Log-odds per reason, and the norm the units' dot products were divided by."""
+        dots = self._dots
+        first = second = third = fourth = 0.0
+        squared = 0.0
+        for unit, _ in analysis.units:
+            dot = dots.get(unit.key) or self._dot(unit)
+            squared += unit.squared_norm
+            first += dot[0]
+            second += dot[1]
+            third += dot[2]
+            fourth += dot[3]
+        norm = math.sqrt(squared) or 1.0
+        price, attention, product, other = self._intercepts
+        return [
+            price + first / norm,
+            attention + second / norm,
+            product + third / norm,
+            other + fourth / norm,
+        ], norm
+
+    def _evidence(
+        self, text: str, analysis: Analysis, norm: float, reasons: list[str]
+    ) -> dict[str, list[str]]:
+        """For each reason, the words that pushed it up most, as written; neighbouring
+        words join in a phrase."""
+        columns = [REASONS.index(reason) for reason in reasons]
+        per_token = [[0.0] * len(columns) for _ in analysis.tokens]
+        dots = self._dots
+        for unit, positions in analysis.units:
+            count = len(positions)
+            if count == 0:
+                continue
+            dot = dots.get(unit.key) or self._dot(unit)
+            for position in positions:
+                totals = per_token[position]
+                for slot, column in enumerate(columns):
+                    totals[slot] += dot[column] / count
+        evidence = {}
+        for slot, reason in enumerate(reasons):
+            contributions = {
+                position: totals[slot] / norm
+                for position, totals in enumerate(per_token)
+                if totals[slot] > 0
+            }
+            evidence[reason] = _phrases(text, analysis.tokens, contributions)
+        return evidence
+
+    def _dot(self, unit: Unit) -> tuple[float, ...]:
+        sums = [0.0, 0.0, 0.0, 0.0]
+        for name, value in unit.values.items():
+            row = self._weights.get(name)
+            if row is not None:
+                for column in range(4):
+                    sums[column] += row[column] * value
+        dot = tuple(sums)
+        if len(self._dots) < 300_000:
+            self._dots[unit.key] = dot
+        return dot
+
+    def classify_many(
+        self,
+        texts: Iterable[str],
+        language_hints: Iterable[str | None] | str | None = None,
+    ) -> list[Classification]:
+        """Classify several answers; ``language_hints`` is one hint for all or one per text."""
+        texts = list(texts)
+        if language_hints is None or isinstance(language_hints, str):
+            hints: list[str | None] = [language_hints] * len(texts)
+        else:
+            hints = list(language_hints)
+            if len(hints) != len(texts):
+                raise ValueError("give one language hint per text")
+        return [self.classify(text, hint) for text, hint in zip(texts, hints, strict=True)]
+
+    def _sentiment_of(self, text: str) -> tuple[float, float]:
+        if self._sentiment is None:
+            with self._sentiment_lock:
+                if self._sentiment is None:
+                    self._sentiment = _load_sentiment()
+        polarity, subjectivity = self._sentiment(text)
+        return round(float(polarity), 4), round(float(subjectivity), 4)
+
+
+def _load_sentiment() -> Callable[[str], tuple[float, float]]:
+    """TextBlob's PatternAnalyzer, called directly: ``PatternAnalyzer().analyze`` builds a
+    namedtuple class per call and ``TextBlob(text)`` would tokenise with NLTK's punkt,
+    which is not installed. Same figures, offline and faster."""
+    from textblob.en import sentiment
+
+    def analyse(text: str) -> tuple[float, float]:
+        polarity, subjectivity = sentiment(text)[:2]
+        return polarity, subjectivity
+
+    return analyse
+
+
+def choose_reasons(scores: Sequence[float], thresholds: Sequence[float]) -> list[str]:
+    """The top reason always, then others over their threshold (scores and thresholds in
+    ``REASONS`` order), at most ``MAX_REASONS``, highest first."""
+    ranked = sorted(range(len(REASONS)), key=lambda column: (-scores[column], column))
+    chosen = [REASONS[ranked[0]]]
+    for column in ranked[1:MAX_REASONS]:
+        if scores[column] >= thresholds[column]:
+            chosen.append(REASONS[column])
+    return chosen
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exponential = math.exp(value)
+    return exponential / (1.0 + exponential)
+
+
+def _phrases(text: str, tokens: list[Token], contributions: dict[int, float]) -> list[str]:
+    """Up to ``MAX_EVIDENCE`` phrases of the text made of the words that added most
+    (``contributions``: token position -> positive log-odds it added)."""
+    if not contributions:
+        return []
+    strongest = max(contributions.values())
+    floor = max(MIN_EVIDENCE, strongest * EVIDENCE_SHARE)
+    chosen = sorted(position for position, value in contributions.items() if value >= floor)
+    if not chosen:
+        chosen = [max(contributions, key=contributions.__getitem__)]
+    # A weaker word between two chosen ones joins the phrase: "nobody called us back".
+    bridged = {
+        position + 1
+        for position, following in zip(chosen, chosen[1:], strict=False)
+        if following == position + 2 and position + 1 in contributions
+    }
+    runs: list[list[int]] = []
+    for position in sorted({*chosen, *bridged}):
+        previous = runs[-1][-1] if runs else None
+        gap = text[tokens[previous].end : tokens[position].start] if previous is not None else ""
+        if previous == position - 1 and gap.strip(" -") == "":
+            runs[-1].append(position)
+        else:
+            runs.append([position])
+    phrases: list[tuple[float, int, int]] = []  # (weight, first, last)
+    for run in runs:
+        while len(run) > 1 and tokens[run[-1]].folded in STOPWORDS:
+            run.pop()
+        while len(run) > 1 and tokens[run[0]].folded in STOPWORDS:
+            run.pop(0)
+        if len(run) == 1 and tokens[run[0]].folded in STOPWORDS and len(runs) > 1:
+            continue
+        weight = sum(contributions[position] for position in run)
+        phrases.append((weight, run[0], run[-1]))
+    phrases.sort(key=lambda phrase: -phrase[0])
+    result: list[str] = []
+    for _, first, last in phrases[:MAX_EVIDENCE]:
+        phrase = text[tokens[first].start : tokens[last].end]
+        if phrase not in result:
+            result.append(phrase)
+    return result
+
+
+@cache
+def get_classifier() -> ReasonClassifier:
+    """The classifier built from the checked-in model, loaded once per process."""
+    return ReasonClassifier.from_file(MODEL_PATH)
+
+
+def detect_language(text: str, hint: str | None = None) -> str | None:
+    """The language of a text ("sv", "nb", "en"), None for empty or punctuation-only text;
+    ``hint`` breaks near ties only."""
+    return get_classifier().detect_language(text, hint)

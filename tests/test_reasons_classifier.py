@@ -1,0 +1,414 @@
+"""The multilingual reason classifier (surveys.reasons.classifier) and its commands.
+
+Pure tests: no database. They use the checked-in model file, and fail when the training
+corpus changed but the model was not rebuilt with ``flask --app wsgi reasons train``.
+"""
+
+import ast
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from surveys.reasons.classifier import (
+    REASONS,
+    Classification,
+    ReasonClassifier,
+    detect_language,
+    get_classifier,
+)
+from surveys.reasons.evaluation import Example, Prediction, evaluate, parse_examples
+from surveys.reasons.training import (
+    CORPUS_DIRECTORY,
+    MODEL_PATH,
+    corpus_hash,
+    corpus_tables,
+    load_corpus,
+)
+
+REASONS_PACKAGE = Path(__file__).resolve().parent.parent / "surveys" / "reasons"
+
+
+@pytest.fixture(scope="module")
+def reason_classifier() -> ReasonClassifier:
+    return get_classifier()
+
+
+def classify(text: str, hint: str | None = None) -> Classification:
+    return get_classifier().classify(text, hint)
+
+
+# --- the model file and the corpus ------------------------------------------------------
+
+
+def test_model_was_built_from_the_current_corpus():
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert model["corpus_sha256"] == corpus_hash(), (
+        "surveys/reasons/data changed but the model was not rebuilt: "
+        "run `flask --app wsgi reasons train` and commit surveys/reasons/model/"
+    )
+    assert model["corpus_rows"] == len(load_corpus())
+
+
+def test_corpus_readme_counts_match_the_files():
+    readme = (CORPUS_DIRECTORY / "README.md").read_text(encoding="utf-8")
+    assert corpus_tables() in readme
+
+
+def test_corpus_has_no_punctuation_only_rows_and_valid_labels():
+    for example in load_corpus():
+        assert any(character.isalnum() for character in example.text), example
+        assert example.language in ("sv", "nb", "en")
+        assert 1 <= len(example.labels) <= 2
+        assert set(example.labels) <= set(REASONS)
+
+
+# --- hard cases in the three languages ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        # contrast: the praised topic is set aside, the one after "but" decides
+        ("The price was fine, but nobody called us back.", "attention", "price"),
+        ("Priset var okej, men ingen ringde tillbaka.", "attention", "price"),
+        ("Prisen var grei, men ingen ringte oss tilbake.", "attention", "price"),
+        ("Great product but nobody ever follows up.", "attention", "product"),
+        ("Bra produkt men ingen följer någonsin upp.", "attention", "product"),
+        ("Bra produkt, men ingen følger noen gang opp.", "attention", "product"),
+        # negation: "not about X" is not X
+        ("Not about the money, the system kept crashing.", "product", "price"),
+        ("Det handlar inte om priset, appen kraschar hela tiden.", "product", "price"),
+        ("Det handler ikke om prisen, appen krasjer hele tiden.", "product", "price"),
+        ("Nothing wrong with the software, it is simply too expensive.", "price", "product"),
+        ("Inget fel på programvaran, den är bara för dyr.", "price", "product"),
+        ("Ingenting galt med programvaren, den er bare for dyr.", "price", "product"),
+    ],
+)
+def test_negation_and_contrast(text: str, expected: str, absent: str):
+    result = classify(text)
+    assert result.top_reason == expected
+    assert absent not in result.reasons
+    assert result.scores[absent] < result.scores[expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # å/ä/ö/ø/æ typed as a/o
+        ("for dyrt", "price"),
+        ("ingen hor av sig", "attention"),
+        ("hor aldrig nagot fran er", "attention"),
+        ("kundtjanst svarar aldrig", "attention"),
+        ("ingen oppfolging fra selgeren", "attention"),
+        ("kvaliteten pa varorna ar for dalig", "product"),
+        ("leverandoren er altfor dyr", "price"),
+        # misspellings
+        ("to expensiv", "price"),
+        ("prise is to high", "price"),
+        ("custmer servise is awfull", "attention"),
+        ("supprt never answerd", "attention"),
+        ("the sytem crashes evrey day", "product"),
+        # very short answers
+        ("too expensive", "price"),
+        ("dyrt", "price"),
+        ("bugs", "product"),
+        ("Buggar", "product"),
+        ("Nedetid", "product"),
+        ("ingen kontakt", "attention"),
+        ("konkurs", "other"),
+        ("Oppkjøpt", "other"),
+        # Nordic answers with English words in them
+        ("Vi fick ingen follow-up från vår account manager", "attention"),
+        ("Pricen var för hög, helt enkelt", "price"),
+        ("Vår account manager svarer aldri på e-post", "attention"),
+        # other
+        ("We were acquired by a competitor.", "other"),
+        ("Vi blev uppköpta av en konkurrent.", "other"),
+        ("Vi ble kjøpt opp av en konkurrent.", "other"),
+    ],
+)
+def test_real_answers(text: str, expected: str):
+    assert classify(text).top_reason == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Too expensive, and support never answers.",
+        "För dyrt och supporten svarar aldrig.",
+        "For dyrt, og supporten svarer aldri.",
+    ],
+)
+def test_two_reasons_in_one_text(text: str):
+    result = classify(text)
+    assert set(result.reasons) == {"price", "attention"}
+    assert result.scores["price"] >= get_classifier().thresholds["price"]
+    assert result.scores["attention"] >= get_classifier().thresholds["attention"]
+    assert set(result.evidence) == {"price", "attention"}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n", "-", "$$$", "?!", "...", "–", "☺"])
+def test_empty_and_punctuation_only_text_gives_no_reason(text: str):
+    result = classify(text, "sv")
+    assert result.language is None
+    assert result.scores == dict.fromkeys(REASONS, 0.0)
+    assert result.reasons == []
+    assert result.top_reason is None
+    assert result.evidence == {}
+    assert result.polarity is None and result.subjectivity is None
+
+
+def test_very_long_text_is_fast_and_correct(reason_classifier: ReasonClassifier):
+    sentence = "Nobody from your team ever called us back after we reported the problem. "
+    text = sentence * (5200 // len(sentence))
+    assert len(text) > 5000
+    reason_classifier.classify(sentence)  # warm the caches, as in a running app
+    started = time.perf_counter()
+    result = reason_classifier.classify(text)
+    assert time.perf_counter() - started < 0.5
+    assert result.top_reason == "attention"
+    assert result.language == "en"
+    assert all(phrase in text for phrase in result.evidence["attention"])
+
+
+# --- language detection -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        ("Vi fick aldrig något svar från er.", None, "sv"),
+        ("Vi fikk aldri noe svar fra dere.", None, "nb"),
+        ("We never got an answer from you.", None, "en"),
+        ("Har inte hört något från er på ett år", None, "sv"),
+        ("Har ikke hørt noe fra dere på et år", None, "nb"),
+        ("ingen uppfoljning", None, "sv"),
+        ("ingen oppfolging", None, "nb"),
+        ("Ingen follow-up alls", None, "sv"),
+        # Nordic contacts answering in English: the text wins over the setting
+        ("We never heard back from our account manager.", "sv", "en"),
+        ("Too expensive compared to the Norwegian competitors.", "nb", "en"),
+        ("Nobody from the Göteborg office answered our emails.", "sv", "en"),
+        # an ambiguous text: the hint breaks the tie
+        ("for dyrt", "nb", "nb"),
+        ("for dyrt", "sv", "sv"),
+        # no letters: only the hint can tell
+        ("8", "nb", "nb"),
+        ("8", None, None),
+        ("", "sv", None),
+        ("!!!", "en", None),
+    ],
+)
+def test_detect_language(text: str, hint: str | None, expected: str | None):
+    assert detect_language(text, hint) == expected
+
+
+def test_classification_reports_the_detected_language():
+    assert classify("We felt forgotten.", "nb").language == "en"
+    assert classify("Vi kände oss bortglömda.").language == "sv"
+    assert classify("Vi følte oss glemt.").language == "nb"
+
+
+# --- shape of the result ------------------------------------------------------------------
+
+SAMPLES = [
+    "The renewal quote came in way higher than last year.",
+    "Ingen från er har hört av sig sedan avtalet skrevs på.",
+    "Systemet krasjer hver uke og rapportene er feil.",
+    "Vi flyttade verksamheten till Danmark.",
+    "Expensive, and the app crashes. Nobody answers our tickets either!",
+    "ok",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_scores_evidence_and_json(text: str):
+    result = classify(text)
+    assert set(result.scores) == set(REASONS)
+    assert all(0.0 <= score <= 1.0 for score in result.scores.values())
+    assert 1 <= len(result.reasons) <= 2
+    assert result.top_reason == result.reasons[0]
+    assert result.scores[result.top_reason] == max(result.scores.values())
+    assert list(result.evidence) == result.reasons
+    for phrases in result.evidence.values():
+        for phrase in phrases:
+            assert phrase and phrase in text
+    document = result.as_json()
+    assert document["text"] == text
+    assert set(document) >= {"text", "language", "scores", "reasons", "evidence"}
+    assert json.loads(json.dumps(document)) == document
+
+
+def test_evidence_names_the_deciding_words():
+    result = classify("The price was fine, but nobody called us back.")
+    assert any("nobody" in phrase for phrase in result.evidence["attention"])
+    result = classify("Alldeles för dyrt för oss")
+    assert "dyrt" in result.evidence["price"]
+
+
+def test_sentiment_only_for_english():
+    english = classify("Terrible support, we are very disappointed.")
+    assert english.language == "en"
+    assert english.polarity is not None and -1.0 <= english.polarity < 0
+    assert english.subjectivity is not None and 0.0 <= english.subjectivity <= 1.0
+    swedish = classify("Fruktansvärd support, vi är mycket besvikna.")
+    assert swedish.polarity is None and swedish.subjectivity is None
+
+
+def test_classify_many_with_one_or_many_hints(reason_classifier: ReasonClassifier):
+    texts = ["for dyrt", "for dyrt", ""]
+    assert [c.language for c in reason_classifier.classify_many(texts, "nb")] == [
+        "nb",
+        "nb",
+        None,
+    ]
+    results = reason_classifier.classify_many(texts, ["sv", "nb", None])
+    assert [c.language for c in results] == ["sv", "nb", None]
+    assert [c.top_reason for c in results] == ["price", "price", None]
+    with pytest.raises(ValueError):
+        reason_classifier.classify_many(texts, ["sv"])
+
+
+def test_thresholds_cover_every_reason(reason_classifier: ReasonClassifier):
+    assert set(reason_classifier.thresholds) == set(REASONS)
+    assert all(0.0 < value < 1.0 for value in reason_classifier.thresholds.values())
+
+
+# --- evaluation maths ---------------------------------------------------------------------
+
+
+def test_evaluation_figures():
+    examples = [
+        Example("a", "en", ("price",)),
+        Example("b", "en", ("attention", "price")),
+        Example("c", "sv", ("product",)),
+        Example("d", "sv", ("other",)),
+    ]
+    predictions = [
+        Prediction("price", ("price",), "en"),
+        Prediction("price", ("price",), "en"),  # top-1 right, attention missed
+        Prediction("attention", ("attention",), "sv"),  # wrong
+        Prediction(None, (), None),  # no reason at all
+    ]
+    report = evaluate(examples, predictions)
+    assert report.overall.top1_accuracy == 0.5
+    assert report.by_language["en"].top1_accuracy == 1.0
+    assert report.by_language["sv"].top1_accuracy == 0.0
+    # price: tp 2 -> F1 1; attention: fp 1, fn 1 -> 0; product: fn 1 -> 0; other: fn 1 -> 0
+    assert report.overall.macro_f1 == pytest.approx(0.25)
+    assert report.overall.confusion["product"]["attention"] == 1
+    assert report.overall.confusion["other"]["none"] == 1
+    assert report.overall.language_accuracy == 0.75
+
+
+def test_parse_examples_rejects_unknown_labels():
+    with pytest.raises(ValueError):
+        parse_examples([{"text": "x", "lang": "en", "labels": "price|money"}])
+    with pytest.raises(ValueError):
+        parse_examples([{"text": "x", "lang": "en"}])
+
+
+# --- the commands -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_runner():
+    from config import TestingConfig
+    from surveys import create_app
+
+    return create_app(TestingConfig).test_cli_runner()
+
+
+def test_classify_command_writes_one_json_object_per_line(cli_runner):
+    given = "too expensive\nFör dyrt och ingen återkoppling\n\n$$$\n"
+    result = cli_runner.invoke(args=["reasons", "classify"], input=given)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 4
+    documents = [json.loads(line) for line in lines]
+    for document in documents:
+        assert set(document) >= {"text", "language", "scores", "reasons", "evidence"}
+        assert set(document["scores"]) == set(REASONS)
+    assert documents[0]["text"] == "too expensive"
+    assert documents[0]["reasons"] == ["price"]
+    assert documents[0]["evidence"] == {"price": ["expensive"]}
+    assert documents[1]["language"] == "sv"
+    assert set(documents[1]["reasons"]) == {"price", "attention"}
+    assert "För dyrt" in lines[1]  # ensure_ascii=False
+    assert documents[2]["reasons"] == [] and documents[2]["language"] is None
+    assert documents[3]["top_reason"] is None
+
+
+def test_classify_command_takes_a_language_hint(cli_runner):
+    result = cli_runner.invoke(args=["reasons", "classify", "-l", "nb"], input="for dyrt\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["language"] == "nb"
+
+
+def test_evaluate_command_prints_figures_per_language(cli_runner, tmp_path):
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "labels,text,lang\n"
+        "price,too expensive,en\n"
+        'attention|price,"Nobody called, and the price went up",en\n'
+        "product,systemet kraschar hela tiden,sv\n"
+        "other,vi ble kjøpt opp,nb\n",
+        encoding="utf-8",
+    )
+    result = cli_runner.invoke(args=["reasons", "evaluate", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = lines[0].split()
+    assert header[:4] == ["language", "texts", "top-1", "macro-F1"]
+    rows = {line.split()[0]: line.split() for line in lines[1:5]}
+    assert set(rows) == {"en", "sv", "nb", "all"}
+    assert rows["all"][1] == "4"
+    assert float(rows["all"][2]) == 1.0
+    assert "confusion (rows: gold first label, columns: predicted top reason)" in lines
+    columns_line = lines[
+        lines.index("confusion (rows: gold first label, columns: predicted top reason)") + 1
+    ]
+    assert columns_line.split() == [*REASONS, "none"]
+
+
+def test_evaluate_command_rejects_a_bad_file(cli_runner, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,lang\nhello,en\n", encoding="utf-8")
+    result = cli_runner.invoke(args=["reasons", "evaluate", str(path)])
+    assert result.exit_code != 0
+    assert "labels" in result.output
+
+
+# --- import hygiene -----------------------------------------------------------------------
+
+
+def test_pure_modules_import_neither_flask_nor_sqlalchemy():
+    for name in ("classifier", "features", "language", "lexicon", "evaluation", "training"):
+        tree = ast.parse((REASONS_PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+        assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy"}, name
+
+
+def test_importing_the_classifier_loads_no_model_and_no_heavy_library():
+    code = (
+        "import sys, surveys.reasons.classifier as c\n"
+        "print(c.get_classifier.cache_info().currsize,"
+        " 'sklearn' in sys.modules, 'nltk' in sys.modules, 'textblob' in sys.modules)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REASONS_PACKAGE.parent.parent,
+    ).stdout.split()
+    assert output == ["0", "False", "False", "False"]
