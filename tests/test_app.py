@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 
 from config import DevelopmentConfig, ProductionConfig, config_from_environment
 from surveys import create_app
+from surveys.extensions import db as _db
 from tests.conftest import TEST_DATABASE_URL, build_app, drop_everything, migrate_to_head
 
 
@@ -82,6 +83,18 @@ def test_migrations_build_the_models_schema(kind, tmp_path):
         # "db check" exits 1 when the models hold anything the migrations do not
         result = runner.invoke(args=["db", "check"])
         assert result.exit_code == 0, result.output
+        # autogenerate does not compare CHECK constraints: compare their names here
+        engine = sa.create_engine(url)
+        inspector = sa.inspect(engine)
+        for table in _db.metadata.sorted_tables:
+            declared = {
+                constraint.name
+                for constraint in table.constraints
+                if isinstance(constraint, sa.CheckConstraint)
+            }
+            migrated = {check["name"] for check in inspector.get_check_constraints(table.name)}
+            assert declared == migrated, table.name
+        engine.dispose()
         with app.app_context():
             downgrade(revision="base")
             engine = sa.create_engine(url)

@@ -83,6 +83,9 @@ class Response(db.Model):
         sa.CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
         sa.CheckConstraint(one_of("reason", REASONS), name="reason"),
         sa.CheckConstraint(f"length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"),
+        sa.CheckConstraint("felt_prioritised BETWEEN 1 AND 5", name="felt_prioritised_range"),
+        sa.CheckConstraint(one_of("manager_contact", MANAGER_CONTACT), name="manager_contact"),
+        sa.CheckConstraint(one_of("text_reason", REASONS), name="text_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
