@@ -16,6 +16,7 @@ from surveys.accounts.services import unsubscribe_address
 from surveys.campaigns.models import Campaign, Invitation, Response
 from surveys.campaigns.tokens import token_hash
 from surveys.columns import utcnow
+from surveys.reasons.services import classify_comment, store_reasons
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class PersonalLink:
     closes_at: datetime
     language: str
     email: str
-    # The stored answer by field name, with its answered_at; None before the first answer.
+    # The stored answer by field name, with its id and answered_at; None before the first.
     answer: dict[str, object] | None
 
     def is_open(self, now: datetime) -> bool:
@@ -47,6 +48,7 @@ _LINK_BY_TOKEN = (
         Campaign.closes_at,
         Contact.language,
         Contact.email,
+        Response.id,
         Response.answered_at,
         *ANSWER_COLUMNS,
     )
@@ -65,11 +67,11 @@ def find_link(session: Session, token: str) -> PersonalLink | None:
     row = session.connection().execute(_LINK_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     if row is None:
         return None
-    invitation_id, kind, closes_at, language, email, answered_at, *answers = row
+    invitation_id, kind, closes_at, language, email, response_id, answered_at, *answers = row
     answer = None
-    if answered_at is not None:
+    if response_id is not None:
         answer = dict(zip((column.key for column in ANSWER_COLUMNS), answers, strict=True))
-        answer["answered_at"] = answered_at
+        answer.update(id=response_id, answered_at=answered_at)
     return PersonalLink(invitation_id, kind, closes_at, language, email, answer)
 
 
@@ -85,7 +87,7 @@ def find_open_link(session: Session, token: str, now: datetime) -> PersonalLink 
 _responses = Response.__table__
 _INSERT_ANSWER = sa.insert(_responses)
 _UPDATE_ANSWER = sa.update(_responses).where(
-    _responses.c.invitation_id == sa.bindparam("answered_invitation_id")
+    _responses.c.id == sa.bindparam("answered_response_id")
 )
 
 
@@ -95,25 +97,32 @@ def record_answer(
     answers: dict[str, object],
     now: datetime | None = None,
 ) -> None:
-    """Store the contact's answer, replacing an earlier one to the same invitation."""
+    """Store the contact's answer, replacing an earlier one to the same invitation, with
+    what the reason classifier reads in its comment."""
     now = now or utcnow()
-    values = {**answers, "answered_at": now}
+    columns, reasons = classify_comment(answers.get("comment"), link.language, now)
+    values = {**answers, **columns, "answered_at": now}
     connection = session.connection()
-    if link.answer is None:
+    response_id = link.answer["id"] if link.answer else None
+    inserted = False
+    if response_id is None:
         try:
-            connection.execute(
+            result = connection.execute(
                 _INSERT_ANSWER, {**values, "invitation_id": link.invitation_id, "created_at": now}
             )
-            session.commit()
-            logger.info("invitation %d answered", link.invitation_id)
-            return
+            response_id, inserted = result.inserted_primary_key[0], True
         except sa.exc.IntegrityError:
             # The same person submitted twice at once and the other request stored first.
             session.rollback()
             connection = session.connection()
-    connection.execute(_UPDATE_ANSWER, {**values, "answered_invitation_id": link.invitation_id})
+            response_id = connection.scalar(
+                sa.select(_responses.c.id).where(_responses.c.invitation_id == link.invitation_id)
+            )
+    if not inserted:
+        connection.execute(_UPDATE_ANSWER, {**values, "answered_response_id": response_id})
+    store_reasons(connection, response_id, reasons)
     session.commit()
-    logger.info("invitation %d answered again", link.invitation_id)
+    logger.info("invitation %d answered", link.invitation_id)
 
 
 def unsubscribe(session: Session, link: PersonalLink, now: datetime | None = None) -> None:

@@ -1,0 +1,2 @@
+"""Why customers answer as they do: the multilingual reason classifier and the
+cover-reason rule."""
