@@ -43,10 +43,12 @@ def register_blueprints(app: Flask) -> None:
     from surveys.accounts.views import blueprint as accounts
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
+    from surveys.reasons.views import blueprint as reasons
     from surveys.respond.views import blueprint as respond
 
     app.register_blueprint(accounts)
     app.register_blueprint(campaigns)
+    app.register_blueprint(reasons)
     app.register_blueprint(respond)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):

@@ -5,7 +5,7 @@ from email.message import EmailMessage
 
 from flask.testing import FlaskCliRunner
 
-LINK = re.compile(r"http://surveys\.test/r/([A-Za-z0-9_-]+)")
+LINK = re.compile(r"https?://[^/\s]+/r/([A-Za-z0-9_-]+)")
 
 
 def create_campaign(runner: FlaskCliRunner, *options: str, kind: str = "nps") -> int:

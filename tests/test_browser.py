@@ -2,8 +2,10 @@
 Playwright): from the link in a received e-mail to the answer on the account page."""
 
 import os
+import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from werkzeug.serving import make_server
 
 from surveys.outbox.sink import free_port
 from tests.conftest import build_app
-from tests.helpers import create_campaign, send, text_part
+from tests.helpers import create_campaign, send, text_part, token_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The flags a root, offline, screenless machine needs; without the networking ones
@@ -118,3 +120,47 @@ def test_the_answer_page_works_by_keyboard_on_a_phone(live_app, browser, make_ac
         assert page.get_by_role("heading", name="Takk!").is_visible()
     finally:
         context.close()
+
+
+def test_cx_page_drills_down_to_the_verbatims(live_app, browser, make_account, smtp_sink):
+    app, base_url = live_app
+    runner = app.test_cli_runner()
+    made = make_account(
+        {"language": "en", "name": "Olivia Price"},
+        external_id="CX",
+        name="Forgotten Freight AB",
+        last_contacted_at=datetime.now(UTC) - timedelta(days=150),
+    )
+    send(runner, create_campaign(runner))
+    token = token_of(smtp_sink.to(made.emails[0])[0])
+    answered = app.test_client().post(
+        f"/r/{token}",
+        data={
+            "score": "2",
+            "reason": "price",
+            "comment": "Far too expensive, and nobody ever called us back.",
+        },
+    )
+    assert answered.status_code == 303
+
+    page = browser.new_page()
+    try:
+        page.goto(f"{base_url}/reasons/")
+        accounts = page.get_by_role("table").nth(1)
+        row = accounts.get_by_role("row").filter(has_text="Forgotten Freight AB")
+        assert "Price as cover" in row.inner_text()
+        # stated against found: the attention found in the words links to its verbatims
+        page.get_by_role("row", name=re.compile(r"^attention")).get_by_role("link").nth(1).click()
+        page.wait_for_url("**/reasons/verbatims?*source=found*")
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Verbatims: attention")
+        marks = page.locator("blockquote mark").all_inner_texts()
+        assert any("nobody" in mark.lower() for mark in marks)
+        # from the verbatim to its account, with the verdict and its evidence
+        page.get_by_role("link", name="Forgotten Freight AB").click()
+        page.wait_for_url("**/reasons/accounts/CX*")
+        assert page.get_by_text("Price as cover").first.is_visible()
+        evidence = page.locator("ul.evidence").first.inner_text()
+        assert "account neglected" in evidence and "days before this answer" in evidence
+        assert page.locator("blockquote mark").count() >= 2  # price and attention words
+    finally:
+        page.close()

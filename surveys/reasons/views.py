@@ -1,0 +1,121 @@
+"""The CX team's reasons page: stated against found reasons, price as cover, verbatims."""
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from surveys.accounts.services import get_account
+from surveys.auth import staff_only
+from surveys.campaigns.models import REASONS
+from surveys.columns import utcnow
+from surveys.extensions import db
+from surveys.reasons.forms import ReasonFilterForm
+from surveys.reasons.services import ReasonFilters, reasons_report, segments, verbatims
+
+blueprint = staff_only(Blueprint("reasons", __name__, url_prefix="/reasons"))
+
+
+def _filters(account_external_id: str | None = None) -> tuple[ReasonFilterForm, ReasonFilters]:
+    form = ReasonFilterForm(request.args)
+    form.segment.choices = [form.segment.choices[0], *segments(db.session)]
+    if not form.validate():
+        abort(400, "; ".join(message for messages in form.errors.values() for message in messages))
+    since = (
+        datetime.combine(form.since.data, time(), UTC)
+        if form.since.data
+        else utcnow() - timedelta(days=current_app.config["REPORT_WINDOW_DAYS"])
+    )
+    until = None
+    if form.until.data:  # the whole of the last day
+        until = datetime.combine(form.until.data, time(), UTC) + timedelta(days=1)
+    return form, ReasonFilters(
+        since=since,
+        until=until,
+        segment=form.segment.data or None,
+        role=form.role.data or None,
+        language=form.language.data or None,
+        kind=form.kind.data or None,
+        account_external_id=account_external_id,
+    )
+
+
+def _query(**changes: str) -> str:
+    """This page's filters with some changed, as a query string."""
+    args = {key: value for key, value in request.args.items() if value}
+    args.update({key: value for key, value in changes.items() if value})
+    return urlencode(args)
+
+
+@blueprint.app_template_filter("highlight")
+def highlight(text: str | None, words: list[str]) -> Markup:
+    """The text, escaped, with every evidence word or phrase in <mark>."""
+    if not text:
+        return Markup("")
+    spans: list[tuple[int, int]] = []
+    for word in sorted(set(words), key=len, reverse=True):
+        pattern = r"(?<!\w)" + re.escape(word) + r"(?!\w)"
+        spans.extend(match.span() for match in re.finditer(pattern, text, re.IGNORECASE))
+    spans.sort()
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts, position = [], 0
+    for start, end in merged:
+        parts.append(escape(text[position:start]))
+        parts.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        position = end
+    parts.append(escape(text[position:]))
+    return Markup("").join(parts)
+
+
+@blueprint.get("/")
+def index() -> str:
+    form, filters = _filters()
+    report = reasons_report(db.session, filters)
+    return render_template(
+        "reasons/index.html", form=form, report=report, reasons=REASONS, query=_query
+    )
+
+
+@blueprint.get("/verbatims")
+def verbatim_list() -> str:
+    form, filters = _filters()
+    reason = request.args.get("reason") or None
+    source = request.args.get("source", "found")
+    if reason is not None and reason not in REASONS or source not in ("found", "stated"):
+        abort(400, "reason must be one of price, attention, product, other; source found or stated")
+    return render_template(
+        "reasons/verbatims.html",
+        form=form,
+        verbatims=verbatims(db.session, filters, reason, source),
+        reason=reason,
+        source=source,
+        verdicts={},
+        query=_query,
+    )
+
+
+@blueprint.get("/accounts/<external_id>")
+def account(external_id: str) -> str:
+    if get_account(db.session, external_id) is None:
+        abort(404)
+    form, filters = _filters(account_external_id=external_id)
+    report = reasons_report(db.session, filters)
+    row = report.accounts[0] if report.accounts else None
+    return render_template(
+        "reasons/verbatims.html",
+        form=form,
+        verbatims=verbatims(db.session, filters),
+        account=get_account(db.session, external_id),
+        row=row,
+        verdicts={v.answer.response_id: v for v in row.verdict.verdicts} if row else {},
+        reason=None,
+        source=None,
+        query=_query,
+    )
