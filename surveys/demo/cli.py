@@ -12,14 +12,18 @@ demo = AppGroup("demo", help="The demo data that `make run` loads.")
 @demo.command("load")
 def load_command() -> None:
     """Import the demo accounts and contacts and, into a database without campaigns, two
-    answered NPS campaigns of the past year. Loading again changes nothing."""
+    answered NPS campaigns of the past year and an open, partly answered exit campaign to
+    the churned accounts. Loading again changes nothing."""
     result = load_demo(db.session, datetime.now(UTC))
     click.echo(f"{CONTACTS_CSV.name}: {result.imported.summary()}")
     for campaign in result.campaigns:
-        click.echo(
+        line = (
             f"Added campaign {campaign.name!r}: {campaign.invited} invited, "
             f"{campaign.answered} answered"
         )
+        if campaign.accounts:
+            line += f"; asks the churned accounts {', '.join(campaign.accounts)}"
+        click.echo(line)
     if not result.campaigns:
         click.echo("Campaigns exist already, so no demo campaigns were added.")
     if not result.changed:
