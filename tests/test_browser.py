@@ -86,7 +86,8 @@ def test_answer_from_the_email_and_see_it_on_the_account_page(
 
         page.goto(f"{base_url}/accounts/E2E")
         row = page.get_by_role("row").filter(has_text=made.emails[0])
-        assert row.get_by_role("cell").nth(2).inner_text() == "3"
+        assert row.get_by_role("cell").nth(3).inner_text() == "3"
+        assert row.get_by_role("cell").nth(2).inner_text() == "NPS"
         assert "attention" in row.inner_text()
         assert "Ingen har hört av sig sedan i våras." in row.inner_text()
         assert "-100" in page.get_by_role("table").first.inner_text()  # one detractor

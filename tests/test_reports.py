@@ -147,3 +147,19 @@ def test_staff_pages_are_closed_in_production_until_logins_exist(database_url, s
         assert response.status_code == 403
         assert b"STAFF_PAGES_OPEN" in response.data
     assert client.get("/r/whatever").status_code == 404  # customer pages stay open
+
+
+def test_account_page_tells_exit_answers_apart(runner, client, make_account, smtp_sink):
+    made = make_account(
+        "en", external_id="LEFT", status="churned", churned_at=datetime.now(UTC) - timedelta(days=1)
+    )
+    send(runner, create_campaign(runner, kind="exit"))
+    client.post(
+        f"/r/{token_of(smtp_sink.to(made.emails[0])[0])}",
+        data={"reason": "price", "felt_prioritised": "2", "manager_contact": "never", "score": "1"},
+    )
+    text = client.get("/accounts/LEFT").get_data(as_text=True)
+    assert "<td>exit</td>" in text
+    assert "felt prioritised 2/5" in text and "manager contact: never" in text
+    # an exit answer's come-back score is no NPS
+    assert report(runner, "--account", "LEFT")["accounts"][0]["n"] == 0
