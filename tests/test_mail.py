@@ -1,6 +1,7 @@
 """The invitation e-mail as it arrives at a real SMTP server."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -76,3 +77,18 @@ def test_one_message_per_contact(runner, make_account, smtp_sink):
     assert len(smtp_sink.messages) == 4
     assert all(len(message["To"].addresses) == 1 for message in smtp_sink.messages)
     assert len({token_of(message) for message in smtp_sink.messages}) == 4
+
+
+def test_exit_invitation(runner, make_account, smtp_sink):
+    make_account("sv", status="churned", churned_at=datetime(2026, 1, 1, tzinfo=UTC))
+    send(runner, create_campaign(runner, kind="exit"))
+    [message] = smtp_sink.messages
+    token = token_of(message)
+    html = html_part(message)
+    assert message["Subject"] == "Varför lämnade ni oss?"
+    assert '<html lang="sv">' in html and "Tråkigt att ni lämnar oss." in html
+    assert f'href="http://surveys.test/r/{token}"' in html
+    assert f'href="http://surveys.test/r/{token}/unsubscribe"' in html
+    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert f"http://surveys.test/r/{token}\r\n" in text_part(message)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -203,15 +203,7 @@ def load_demo(session: Session, now: datetime) -> DemoResult:
             for contact in account.contacts:
                 if contact.unsubscribed_at is not None and contact.unsubscribed_at <= start:
                     continue
-                invitation = Invitation(
-                    campaign=campaign,
-                    contact=contact,
-                    token_hash=token_hash(new_token()),
-                    claimed_at=start,
-                    sent_at=start,
-                    created_at=start,
-                )
-                session.add(invitation)
+                invitation = _sent_invitation(session, campaign, contact, start)
                 invited += 1
                 rng = random.Random(f"{SEED}:{season}:{account.external_id}:{contact.email}")
                 response = _response(
@@ -228,6 +220,22 @@ def load_demo(session: Session, now: datetime) -> DemoResult:
         ", ".join(f"{c.invited} invited, {c.answered} answered" for c in result.campaigns),
     )
     return result
+
+
+def _sent_invitation(
+    session: Session, campaign: Campaign, contact: Contact, sent_at: datetime
+) -> Invitation:
+    """An invitation that went out at ``sent_at``; its token was never shown to anyone."""
+    invitation = Invitation(
+        campaign=campaign,
+        contact=contact,
+        token_hash=token_hash(new_token()),
+        claimed_at=sent_at,
+        sent_at=sent_at,
+        created_at=sent_at,
+    )
+    session.add(invitation)
+    return invitation
 
 
 def _exit_campaign(session: Session, accounts: list[Account], now: datetime) -> DemoCampaign:
@@ -262,15 +270,7 @@ def _exit_campaign(session: Session, accounts: list[Account], now: datetime) -> 
         answering = rng.sample(contacts, round(EXIT_RESPONSE_RATE * len(contacts)))
         written: set[str] = set()  # colleagues do not write the very same words
         for contact in contacts:
-            invitation = Invitation(
-                campaign=campaign,
-                contact=contact,
-                token_hash=token_hash(new_token()),
-                claimed_at=start,
-                sent_at=start,
-                created_at=start,
-            )
-            session.add(invitation)
+            invitation = _sent_invitation(session, campaign, contact, start)
             invited += 1
             if contact in answering:
                 rng = random.Random(f"{SEED}:exit:{account.external_id}:{contact.email}")

@@ -66,6 +66,18 @@ def _summary_json(summary: NPSSummary, response_rate: float | None) -> dict:
     }
 
 
+def _latest_first() -> sa.Label:
+    """1 for each contact's latest answer, 2 for the one before, ..."""
+    return (
+        sa.func.row_number()
+        .over(
+            partition_by=Invitation.contact_id,
+            order_by=(Response.answered_at.desc(), Response.id.desc()),
+        )
+        .label("rank")
+    )
+
+
 def latest_nps_scores(since: datetime) -> sa.Subquery:
     """Each contact's latest NPS score answered since ``since``: one contact, one vote."""
     ranked = (
@@ -73,12 +85,7 @@ def latest_nps_scores(since: datetime) -> sa.Subquery:
             Contact.account_id,
             Invitation.contact_id,
             Response.score,
-            sa.func.row_number()
-            .over(
-                partition_by=Invitation.contact_id,
-                order_by=(Response.answered_at.desc(), Response.id.desc()),
-            )
-            .label("rank"),
+            _latest_first(),
         )
         .join(Response.invitation)
         .join(Invitation.campaign)
@@ -164,12 +171,7 @@ def latest_answers(session: Session, account: Account) -> dict[int, Response]:
     ranked = (
         sa.select(
             Response.id,
-            sa.func.row_number()
-            .over(
-                partition_by=Invitation.contact_id,
-                order_by=(Response.answered_at.desc(), Response.id.desc()),
-            )
-            .label("rank"),
+            _latest_first(),
         )
         .join(Response.invitation)
         .join(Invitation.contact)
