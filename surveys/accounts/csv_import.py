@@ -32,15 +32,6 @@ COLUMNS = (
     "last_contacted_at",
 )
 REQUIRED_COLUMNS = ("account_id", "contact_email")
-ACCOUNT_FIELDS = (
-    "account_name",
-    "account_manager_email",
-    "segment",
-    "annual_revenue",
-    "status",
-    "churned_at",
-    "last_contacted_at",
-)
 LANGUAGE_ALIASES = {"no": "nb", "nn": "nb", "nob": "nb", "swe": "sv", "se": "sv", "eng": "en"}
 MAX_LENGTHS = {
     "account_id": 64,
