@@ -93,7 +93,9 @@ class Verdict:
 
 
 def _quoted(words: Iterable[str]) -> str:
-    return ", ".join(f'"{word}"' for word in list(words)[:QUOTES_SHOWN])
+    """': "a", "b"' to end a detail with the words that decided it, or nothing."""
+    shown = ", ".join(f'"{word}"' for word in list(words)[:QUOTES_SHOWN])
+    return f": {shown}" if shown else ""
 
 
 def _day(moment: datetime) -> str:
@@ -112,12 +114,11 @@ def judge(
     signals: list[Signal] = []
 
     if answer.text_attention:
-        words = _quoted(answer.attention_words)
         signals.append(
             Signal(
                 "text_attention",
                 f"{answer.contact}'s own words also speak of attention"
-                + (f": {words}" if words else ""),
+                f"{_quoted(answer.attention_words)}",
             )
         )
 
@@ -142,12 +143,11 @@ def judge(
         if abs(colleague.answered_at - answer.answered_at) > COLLEAGUE_WINDOW:
             continue
         how = "picked attention" if colleague.picked_reason == "attention" else "wrote of attention"
-        words = _quoted(colleague.attention_words)
         signals.append(
             Signal(
                 "colleague_attention",
                 f"{colleague.contact} {how} on {_day(colleague.answered_at)}"
-                + (f": {words}" if words else ""),
+                f"{_quoted(colleague.attention_words)}",
             )
         )
 

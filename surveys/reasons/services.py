@@ -70,10 +70,14 @@ def classify_comment(
     return columns, rows
 
 
-def store_reasons(connection: sa.Connection, response_id: int, rows: list[dict]) -> None:
-    """Replace a response's response_reasons rows. The caller commits."""
+def store_reasons(
+    connection: sa.Connection, response_id: int, rows: list[dict], *, replace: bool = True
+) -> None:
+    """Store a response's response_reasons rows, replacing any it had (``replace=False``
+    for a response just inserted). The caller commits."""
     table = ResponseReason.__table__
-    connection.execute(sa.delete(table).where(table.c.response_id == response_id))
+    if replace:
+        connection.execute(sa.delete(table).where(table.c.response_id == response_id))
     if rows:
         connection.execute(sa.insert(table), [{**row, "response_id": response_id} for row in rows])
 

@@ -103,7 +103,8 @@ def verbatim_list() -> str:
 
 @blueprint.get("/accounts/<external_id>")
 def account(external_id: str) -> str:
-    if get_account(db.session, external_id) is None:
+    account = get_account(db.session, external_id)
+    if account is None:
         abort(404)
     form, filters = _filters(account_external_id=external_id)
     report = reasons_report(db.session, filters)
@@ -112,7 +113,7 @@ def account(external_id: str) -> str:
         "reasons/verbatims.html",
         form=form,
         verbatims=verbatims(db.session, filters),
-        account=get_account(db.session, external_id),
+        account=account,
         row=row,
         verdicts={v.answer.response_id: v for v in row.verdict.verdicts} if row else {},
         reason=None,

@@ -120,7 +120,7 @@ def record_answer(
             )
     if not inserted:
         connection.execute(_UPDATE_ANSWER, {**values, "answered_response_id": response_id})
-    store_reasons(connection, response_id, reasons)
+    store_reasons(connection, response_id, reasons, replace=not inserted)
     session.commit()
     logger.info("invitation %d answered", link.invitation_id)
 
