@@ -9,11 +9,19 @@ and the templates the same ``_()`` calls; the result is a plain string that Jinj
 autoescapes, variables included.
 """
 
+import logging
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask, current_app, g, request
 from jinja2 import Environment
+
+logger = logging.getLogger(__name__)
 
 CUSTOMER_LANGUAGES = ("en", "sv", "nb")
 EXTENSION_KEY = "surveys.customer_templates"
@@ -37,22 +45,60 @@ def best_customer_language() -> str:
     return "en"
 
 
+def compile_catalogues(directory: str | Path) -> list[Path]:
+    """Compile every catalogue whose .mo is missing or older than its .po, so that a fresh
+    clone needs no build step; returns the files written. Each is written to a temporary
+    file and renamed, so workers starting at once never read half a file."""
+    written = []
+    for source in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):
+        target = source.with_suffix(".mo")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        with source.open("rb") as handle:
+            catalogue = read_po(handle)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                write_mo(handle, catalogue, use_fuzzy=False)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
+
+
 def init_app(app: Flask) -> None:
-    """Build the per-language environments."""
+    """Compile stale catalogues; the per-language environments are built on first use,
+    so commands that render no customer text run whatever state the catalogues are in."""
     directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
-    environments: dict[str, Environment] = {}
-    for language in CUSTOMER_LANGUAGES:
-        # Flask's own factory: the same loader, globals, filters and autoescaping
+    try:
+        for path in compile_catalogues(directory):
+            logger.info("compiled %s", path)
+    except OSError as error:
+        logger.warning("cannot compile the catalogues in %s: %s", directory, error)
+    app.extensions[EXTENSION_KEY] = {}
+
+
+def _environment(language: str) -> Environment:
+    """The Jinja environment of one customer language, built once per process."""
+    app = current_app._get_current_object()
+    environments: dict[str, Environment] = app.extensions[EXTENSION_KEY]
+    environment = environments.get(language)
+    if environment is None:
+        directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
         translations = Translations.load(directory, [language])
         if not isinstance(translations, Translations):
             raise RuntimeError(
-                f"the {language} catalogue is not compiled in {directory}: "
-                "run `make translations` (pybabel compile -d surveys/translations)"
+                f"the {language} catalogue is not compiled in {directory} and could not be "
+                "compiled there: run `make translations` (pybabel compile -d "
+                "surveys/translations) as a user who may write to it"
             )
+        # Flask's own factory: the same loader, globals, filters and autoescaping
         environment = app.create_jinja_environment()
         environment.globals["_"] = _bound_gettext(translations)
         environments[language] = environment
-    app.extensions[EXTENSION_KEY] = environments
+    return environment
 
 
 def _bound_gettext(translations: Translations) -> Callable[..., str]:
@@ -72,7 +118,7 @@ def translatable(message: str) -> str:
 
 def customer_gettext(language: str, message: str, **variables: object) -> str:
     """One string in a customer language, outside a template (an e-mail's subject)."""
-    return current_app.extensions[EXTENSION_KEY][language].globals["_"](message, **variables)
+    return _environment(language).globals["_"](message, **variables)
 
 
 def render_customer_template(name: str, language: str, **context: object) -> str:
@@ -80,4 +126,4 @@ def render_customer_template(name: str, language: str, **context: object) -> str
     app = current_app._get_current_object()
     context["language"] = language
     app.update_template_context(context)
-    return app.extensions[EXTENSION_KEY][language].get_template(name).render(context)
+    return _environment(language).get_template(name).render(context)
