@@ -1,5 +1,7 @@
 """Creating campaigns and sending their invitations through a real SMTP server."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -7,7 +9,9 @@ import sqlalchemy as sa
 from surveys.campaigns.models import Campaign, Invitation
 from surveys.campaigns.tokens import token_hash
 from surveys.extensions import db
+from tests.conftest import build_app
 from tests.helpers import create_campaign, send, token_of
+from tests.smtp import faulty_server, silent_server
 
 
 def test_create_prints_the_id_alone_on_the_last_line(app, runner):
@@ -93,13 +97,13 @@ def test_an_unreachable_mail_server_sends_nothing_and_can_be_retried(
 ):
     make_account("en", "sv")
     campaign_id = create_campaign(runner)
-    app.extensions["mail"].port = 1  # nothing listens there
+    app.config["MAIL_PORT"] = 1  # nothing listens there
     result = runner.invoke(args=["campaigns", "send", str(campaign_id)])
     assert result.exit_code != 0
     assert "cannot reach the mail server at 127.0.0.1:1" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Invitation.sent_at))) == 0
-    app.extensions["mail"].port = smtp_sink.port
+    app.config["MAIL_PORT"] = smtp_sink.port
     assert send(runner, campaign_id).strip().endswith("2 sent")
     assert len(smtp_sink.messages) == 2
 
@@ -184,3 +188,260 @@ def test_exit_with_no_churned_account_says_what_to_do(runner, make_account):
     result = runner.invoke(args=["campaigns", "create", "--kind", "exit", "--name", "X"])
     assert result.exit_code != 0
     assert "no account has churned; name the accounts with --accounts" in result.output
+
+
+# --- A mail server that refuses, hangs up or never answers -------------------------------
+
+
+def invitation_states(app):
+    """Each invitation's contact e-mail, whether it was sent, and its claim and error."""
+    with app.app_context():
+        return {
+            invitation.contact.email: (
+                invitation.sent_at is not None,
+                invitation.claimed_at is not None,
+                invitation.token_hash is not None,
+                invitation.send_error,
+            )
+            for invitation in db.session.scalars(sa.select(Invitation))
+        }
+
+
+def people(*names):
+    return [{"language": "en", "email": f"{name}@fjord.example", "name": name} for name in names]
+
+
+def test_a_recipient_refused_at_data_is_reported_and_the_rest_go(
+    database_url, make_account, tmp_path
+):
+    make_account(*people("anna", "bo", "cilla", "dan"))
+    with faulty_server() as (handler, port):
+        app = build_app(database_url, MAIL_PORT=port)
+        runner = app.test_cli_runner()
+        campaign_id = create_campaign(runner)
+        handler.at_data["bo@fjord.example"] = "451 4.7.1 Greylisted, try again in 5 minutes"
+        result = runner.invoke(args=["campaigns", "send", str(campaign_id)])
+        assert result.exit_code != 0
+        assert "3 sent" in result.output
+        assert (
+            "not sent to bo@fjord.example: 451 4.7.1 Greylisted, try again in 5 minutes"
+            in result.output
+        )
+        assert sorted(handler.recipients()) == [
+            "anna@fjord.example",
+            "cilla@fjord.example",
+            "dan@fjord.example",
+        ]
+        states = invitation_states(app)
+        assert states["bo@fjord.example"] == (
+            False,
+            False,
+            False,
+            "451 4.7.1 Greylisted, try again in 5 minutes",
+        )
+        assert states["dan@fjord.example"] == (True, True, True, None)
+        # the next run sends only the one that was refused, once the server takes it
+        del handler.at_data["bo@fjord.example"]
+        assert send(runner, campaign_id).strip().endswith("1 sent")
+        assert sorted(handler.recipients()).count("bo@fjord.example") == 1
+        assert len(handler.received) == 4
+        assert invitation_states(app)["bo@fjord.example"] == (True, True, True, None)
+
+
+def test_a_recipient_refused_at_rcpt_is_reported_with_the_servers_answer(
+    database_url, make_account
+):
+    make_account(*people("anna", "ghost", "cilla"))
+    with faulty_server() as (handler, port):
+        app = build_app(database_url, MAIL_PORT=port)
+        runner = app.test_cli_runner()
+        handler.at_rcpt["ghost@fjord.example"] = "550 5.1.1 <ghost@fjord.example>: no such user"
+        result = runner.invoke(args=["campaigns", "send", str(create_campaign(runner))])
+        assert result.exit_code != 0
+        assert "2 sent" in result.output
+        assert "not sent to ghost@fjord.example: 550 5.1.1" in result.output
+        assert sorted(handler.recipients()) == ["anna@fjord.example", "cilla@fjord.example"]
+        assert invitation_states(app)["ghost@fjord.example"][3].startswith("550 5.1.1")
+
+
+def test_the_campaigns_page_reports_refused_recipients(database_url, make_account):
+    make_account(*people("anna", "bo"))
+    with faulty_server() as (handler, port):
+        app = build_app(database_url, MAIL_PORT=port)
+        handler.at_data["bo@fjord.example"] = "554 5.7.1 Message rejected as spam"
+        campaign_id = create_campaign(app.test_cli_runner())
+        page = app.test_client().post(f"/campaigns/{campaign_id}/send", follow_redirects=True)
+        text = page.get_data(as_text=True)
+        assert "1 invitation(s) sent." in text
+        assert "bo@fjord.example: 554 5.7.1 Message rejected as spam" in text
+        assert "send again to retry them" in text
+
+
+def test_a_server_that_hangs_up_midway_loses_nothing(database_url, make_account):
+    make_account(*people("anna", "bo", "cilla"))
+    with faulty_server() as (handler, port):
+        app = build_app(database_url, MAIL_PORT=port)
+        runner = app.test_cli_runner()
+        campaign_id = create_campaign(runner)
+        handler.hang_up_at.add("bo@fjord.example")
+        result = runner.invoke(args=["campaigns", "send", str(campaign_id)])
+        assert result.exit_code != 0
+        assert "2 sent" in result.output
+        assert "not sent to bo@fjord.example: the mail server at 127.0.0.1" in result.output
+        # the run connected again and went on with the next contact
+        assert sorted(handler.recipients()) == ["anna@fjord.example", "cilla@fjord.example"]
+        assert send(runner, campaign_id).strip().endswith("1 sent")
+        assert sorted(handler.recipients()) == [
+            "anna@fjord.example",
+            "bo@fjord.example",
+            "cilla@fjord.example",
+        ]
+
+
+def test_a_server_that_never_greets_times_out(database_url, make_account):
+    make_account(*people("anna", "bo"))
+    with silent_server() as port:
+        app = build_app(database_url, MAIL_PORT=port, MAIL_TIMEOUT=0.5)
+        runner = app.test_cli_runner()
+        campaign_id = create_campaign(runner)
+        outcome = {}
+        thread = threading.Thread(
+            target=lambda: outcome.update(
+                result=runner.invoke(args=["campaigns", "send", str(campaign_id)])
+            ),
+            daemon=True,
+        )
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "campaigns send hangs on a silent server"
+    result = outcome["result"]
+    assert result.exit_code != 0
+    assert "no answer within 0.5 s (MAIL_TIMEOUT)" in result.output
+    assert "nothing was sent" in result.output
+    assert set(invitation_states(app).values()) == {(False, False, False, None)}
+
+
+def test_an_international_address_goes_with_smtputf8(database_url, make_account):
+    make_account(
+        {"language": "sv", "email": "jörg@exämple.com", "name": "Jörg"},
+        {"language": "sv", "email": "anna@exämple.com", "name": "Anna"},
+    )
+    with faulty_server(smtputf8=True) as (handler, port):
+        app = build_app(database_url, MAIL_PORT=port)
+        runner = app.test_cli_runner()
+        assert send(runner, create_campaign(runner)).strip().endswith("2 sent")
+    assert sorted(handler.recipients()) == [
+        "anna@xn--exmple-cua.com",
+        "jörg@xn--exmple-cua.com",
+    ]
+    raw = dict((tos[0], raw) for tos, raw in handler.received)
+    assert b"To: J=?utf-8?q?=C3=B6rg?=" not in raw["jörg@xn--exmple-cua.com"]
+    assert "To: Jörg <jörg@xn--exmple-cua.com>".encode() in raw["jörg@xn--exmple-cua.com"]
+    assert b"To: Anna <anna@xn--exmple-cua.com>" in raw["anna@xn--exmple-cua.com"]
+
+
+def test_an_international_address_without_smtputf8_is_kept_with_the_reason(
+    database_url, make_account
+):
+    make_account(
+        {"language": "sv", "email": "jörg@exämple.com"},
+        {"language": "sv", "email": "anna@exämple.com"},
+    )
+    with faulty_server(smtputf8=False) as (handler, port):
+        app = build_app(database_url, MAIL_PORT=port)
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["campaigns", "send", str(create_campaign(runner))])
+    assert result.exit_code != 0
+    assert "1 sent" in result.output
+    assert "not sent to jörg@exämple.com: " in result.output and "SMTPUTF8" in result.output
+    assert handler.recipients() == ["anna@xn--exmple-cua.com"]
+    sent, claimed, token, error = invitation_states(app)["jörg@exämple.com"]
+    assert (sent, claimed, token) == (False, False, False)
+    assert "does not offer SMTPUTF8" in error
+
+
+def test_a_name_with_a_line_break_from_an_old_import_cannot_stop_a_campaign(
+    app, runner, make_account, smtp_sink
+):
+    make_account(
+        {"language": "en", "email": "eva@fjord.example", "name": "Eva\r\nBcc: all@evil.example"},
+        {"language": "en", "email": "finn@fjord.example", "name": "Finn"},
+    )
+    assert send(runner, create_campaign(runner)).strip().endswith("2 sent")
+    raw = next(raw for raw in smtp_sink.raw if b"eva@fjord.example" in raw)
+    headers = raw.split(b"\r\n\r\n")[0]
+    assert b"\r\nBcc:" not in headers
+    assert b"To: Eva Bcc: all@evil.example <eva@fjord.example>" in headers.replace(b'"', b"")
+    assert set(invitation_states(app).values()) == {(True, True, True, None)}
+
+
+def test_two_sends_at_once_invite_each_contact_once(
+    app, database_url, runner, make_account, smtp_sink
+):
+    """Another sender is inviting the same audience and has not committed yet: this send
+    waits for it and then skips the contacts it invited, instead of failing."""
+    made = make_account("en", "sv", "nb")
+    campaign_id = create_campaign(runner)
+    engine = sa.create_engine(database_url)
+    other = engine.connect()
+    transaction = other.begin()
+    other.execute(
+        sa.insert(Invitation.__table__),
+        [
+            {"campaign_id": campaign_id, "contact_id": contact_id, "created_at": datetime.now(UTC)}
+            for contact_id in made.contact_ids[:2]
+        ],
+    )
+    outcome = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(
+            result=runner.invoke(args=["campaigns", "send", str(campaign_id)])
+        )
+    )
+    thread.start()
+    time.sleep(0.5)  # the send is now waiting for the other sender's lock
+    transaction.commit()
+    other.close()
+    engine.dispose()
+    thread.join(timeout=30)
+    result = outcome["result"]
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("3 sent")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 3
+    assert sorted(recipients(smtp_sink)) == sorted(made.emails)
+
+
+def test_the_campaigns_page_shows_each_campaigns_state_and_no_send_when_closed(
+    app, client, runner, make_account
+):
+    make_account("en")
+    open_id = create_campaign(runner)
+    closed_id = create_campaign(runner)
+    with app.app_context():
+        campaign = db.session.get(Campaign, closed_id)
+        campaign.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+        campaign.closes_at = datetime(2026, 2, 1, tzinfo=UTC)
+        db.session.commit()
+        closes = db.session.get(Campaign, open_id).closes_at
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert f"Open until {closes:%Y-%m-%d}" in page
+    assert "Closed 2026-02-01" in page
+    assert f'action="/campaigns/{open_id}/send"' in page
+    assert f'action="/campaigns/{closed_id}/send"' not in page
+    # and a send posted anyway says why, changing nothing
+    response = client.post(f"/campaigns/{closed_id}/send", follow_redirects=True)
+    assert "closed on 2026-02-01" in response.get_data(as_text=True)
+
+
+def test_campaigns_list_says_open_or_closed(app, runner, make_account):
+    open_id = create_campaign(runner)
+    closed_id = create_campaign(runner)
+    with app.app_context():
+        campaign = db.session.get(Campaign, closed_id)
+        campaign.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+        campaign.closes_at = datetime(2026, 2, 1, tzinfo=UTC)
+        db.session.commit()
+    lines = runner.invoke(args=["campaigns", "list"]).output.splitlines()
+    assert any(line.startswith(f"{open_id}\tnps") and "\topen until " in line for line in lines)
+    assert f"{closed_id}\tnps\tAutumn NPS\tclosed 2026-02-01\t0 sent\t0 answered" in lines

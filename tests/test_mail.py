@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import build_app
 from tests.helpers import create_campaign, html_part, send, text_part, token_of
 
 SUBJECTS = {
@@ -92,3 +93,131 @@ def test_exit_invitation(runner, make_account, smtp_sink):
     assert "<script" not in html.lower() and "<img" not in html.lower()
     assert f"http://surveys.test/r/{token}\r\n" in text_part(message)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+LONG_BASE_URL = "https://kundundersokningar.nordljus-logistik.example.com"
+
+
+@pytest.mark.parametrize("language", ["en", "sv", "nb"])
+def test_list_unsubscribe_reaches_the_server_as_written(
+    database_url, smtp_sink, make_account, language
+):
+    """On the wire, as mailbox providers read it: one unencoded header line holding the
+    URL in angle brackets, though it is longer than 78 characters."""
+    make_account({"language": language, "name": "Åsa Öberg"})
+    app = build_app(database_url, MAIL_PORT=smtp_sink.port, SURVEYS_BASE_URL=LONG_BASE_URL)
+    runner = app.test_cli_runner()
+    send(runner, create_campaign(runner))
+    [raw] = smtp_sink.raw
+    headers = raw.split(b"\r\n\r\n")[0].decode("ascii")
+    token = token_of(smtp_sink.messages[0])
+    expected = f"List-Unsubscribe: <{LONG_BASE_URL}/r/{token}/unsubscribe>"
+    assert len(expected) > 78
+    assert f"\r\n{expected}\r\n" in headers
+    assert "=?utf-8?" not in expected
+    assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in headers
+    # every other header is folded only at whitespace and within the line limit
+    for line in headers.split("\r\n"):
+        assert len(line) <= 998
+        if line[:1] in (" ", "\t"):
+            continue
+        assert re.match(r"[A-Za-z-]+: ", line), line
+
+
+def test_without_a_company_the_wording_stays_as_it_was(runner, make_account, smtp_sink):
+    make_account("en")
+    send(runner, create_campaign(runner))
+    [message] = smtp_sink.messages
+    assert message["From"].addresses[0].display_name == ""
+    assert message["From"].addresses[0].addr_spec == "surveys@localhost"
+    assert "recommend us to a colleague" in text_part(message)
+
+
+COMPANY = "Nordljus Logistik & Co"
+BRANDED = {
+    "en": (
+        f"How likely are you to recommend {COMPANY}?",
+        f"How likely are you to recommend {COMPANY} to a colleague or business partner?",
+        f"It helps {COMPANY} serve you better.",
+    ),
+    "sv": (
+        f"Hur troligt är det att du skulle rekommendera {COMPANY}?",
+        f"Hur troligt är det att du skulle rekommendera {COMPANY} till en kollega eller "
+        "affärspartner?",
+        f"Det hjälper {COMPANY} att bli bättre för er.",
+    ),
+    "nb": (
+        f"Hvor sannsynlig er det at du vil anbefale {COMPANY}?",
+        f"Hvor sannsynlig er det at du vil anbefale {COMPANY} til en kollega eller "
+        "forretningspartner?",
+        f"Det hjelper {COMPANY} å bli bedre for dere.",
+    ),
+}
+
+
+@pytest.fixture
+def branded_app(database_url, smtp_sink):
+    return build_app(
+        database_url,
+        MAIL_PORT=smtp_sink.port,
+        COMPANY_NAME=COMPANY,
+        COMPANY_LOGO_URL="https://cdn.nordljus.example/logo.png",
+        MAIL_DEFAULT_SENDER="nps@nordljus.example",
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "sv", "nb"])
+def test_the_company_is_named_on_the_email_and_the_pages(
+    branded_app, make_account, smtp_sink, language
+):
+    make_account(language)
+    runner = branded_app.test_cli_runner()
+    send(runner, create_campaign(runner))
+    [message] = smtp_sink.messages
+    subject, question, thanks = BRANDED[language]
+    assert message["Subject"] == subject
+    sender = message["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == (COMPANY, "nps@nordljus.example")
+    assert question in text_part(message)
+    html = html_part(message)
+    escaped = COMPANY.replace("&", "&amp;")
+    assert question.replace("&", "&amp;") in html
+    assert f'<img src="https://cdn.nordljus.example/logo.png" alt="{escaped}"' in html
+
+    client = branded_app.test_client()
+    token = token_of(message)
+    page = client.get(f"/r/{token}")
+    text = page.get_data(as_text=True)
+    assert question.replace("&", "&amp;") in text
+    assert f'<img src="https://cdn.nordljus.example/logo.png" alt="{escaped}"' in text
+    assert "img-src 'self' https://cdn.nordljus.example;" in page.headers["Content-Security-Policy"]
+    client.post(f"/r/{token}", data={"score": "9"})
+    assert thanks.replace("&", "&amp;") in client.get(f"/r/{token}/thanks").get_data(as_text=True)
+
+
+def test_the_sender_name_can_differ_from_the_company(database_url, smtp_sink, make_account):
+    make_account({"language": "sv"})
+    app = build_app(
+        database_url,
+        MAIL_PORT=smtp_sink.port,
+        COMPANY_NAME="Nordljus",
+        MAIL_SENDER_NAME="Åsa på Nordljus",
+    )
+    runner = app.test_cli_runner()
+    send(runner, create_campaign(runner))
+    [message] = smtp_sink.messages
+    assert message["From"].addresses[0].display_name == "Åsa på Nordljus"
+    # a company without a logo is named in words, and no image is sent
+    assert "<img" not in html_part(message).lower()
+    assert ">Nordljus</td>" in html_part(message)
+
+
+def test_a_company_name_with_markup_is_shown_as_text(database_url, smtp_sink, make_account):
+    make_account("en")
+    app = build_app(database_url, MAIL_PORT=smtp_sink.port, COMPANY_NAME="<b>Evil</b>")
+    runner = app.test_cli_runner()
+    send(runner, create_campaign(runner))
+    html = html_part(smtp_sink.messages[0])
+    assert "<b>Evil</b>" not in html and "&lt;b&gt;Evil&lt;/b&gt;" in html
+    page = app.test_client().get(f"/r/{token_of(smtp_sink.messages[0])}")
+    assert "<b>Evil</b>" not in page.get_data(as_text=True)

@@ -11,6 +11,7 @@ from surveys.campaigns.services import (
     split_account_ids,
 )
 from surveys.extensions import db
+from surveys.mail.messages import MailSettings
 
 campaigns = AppGroup("campaigns", help="Survey campaigns: create, send, list.")
 
@@ -65,17 +66,19 @@ def send_command(campaign_id: int) -> None:
     are invited now. Nobody is mailed twice."""
     try:
         result = send_campaign(
-            db.session,
-            campaign_id,
-            base_url=current_app.config["SURVEYS_BASE_URL"],
-            sender=current_app.config["MAIL_DEFAULT_SENDER"],
+            db.session, campaign_id, mail=MailSettings.from_config(current_app.config)
         )
     except CampaignError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{result.sent} sent")
-    if result.failed:
+    for problem in result.problems:
+        click.echo(f"not sent to {problem.email}: {problem.reason}", err=True)
+    if result.stopped:
+        click.echo(f"stopped: {result.stopped}", err=True)
+    if result.problems or result.stopped:
         raise click.ClickException(
-            f"{result.failed} invitation(s) could not be sent; run the same command again"
+            f"{result.failed} invitation(s) could not be sent; they are kept and the same "
+            "command tries them again"
         )
 
 
@@ -84,8 +87,9 @@ def list_command() -> None:
     """Every campaign with its counts."""
     for summary in campaign_summaries(db.session):
         campaign = summary["campaign"]
+        state = "open until" if summary["open"] else "closed"
         click.echo(
-            f"{campaign.id}\t{campaign.kind}\t{campaign.name}\tcloses "
+            f"{campaign.id}\t{campaign.kind}\t{campaign.name}\t{state} "
             f"{campaign.closes_at:%Y-%m-%d}\t{summary['sent']} sent\t"
             f"{summary['answered']} answered"
         )

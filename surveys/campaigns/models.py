@@ -10,6 +10,7 @@ from surveys.extensions import db
 SURVEY_KINDS = ("nps", "exit")
 REASONS = ("price", "attention", "product", "other")
 COMMENT_MAX_LENGTH = 5000
+SEND_ERROR_MAX_LENGTH = 1000
 # "How often did your account manager contact you in the last six months?"
 MANAGER_CONTACT = ("never", "once", "several")
 
@@ -63,6 +64,9 @@ class Invitation(db.Model):
     # Set when a sender takes the invitation, so that two senders never mail it twice.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the last attempt to send it failed (the mail server's answer, or what was wrong
+    # with the message); cleared once it is sent.
+    send_error: Mapped[str | None] = mapped_column(sa.String(SEND_ERROR_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="invitations")

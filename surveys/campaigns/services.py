@@ -1,19 +1,17 @@
 """Creating campaigns and sending their invitations."""
 
 import logging
-import smtplib
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_mail import Connection
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from surveys.accounts.models import Account, Contact
 from surveys.campaigns.models import (
+    SEND_ERROR_MAX_LENGTH,
     SURVEY_KINDS,
     Campaign,
     Invitation,
@@ -22,8 +20,8 @@ from surveys.campaigns.models import (
 )
 from surveys.campaigns.tokens import new_token, token_hash
 from surveys.columns import utcnow
-from surveys.extensions import mail
-from surveys.mail.messages import invitation_message
+from surveys.mail.messages import MailSettings, invitation_message
+from surveys.mail.transport import MailServerError, RecipientRefusedError, SMTPTransport
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +29,34 @@ NAME_MAX_LENGTH = 200
 MAX_DAYS_OPEN = 366
 # A sender that took an invitation and vanished (killed mid-send) gives it up after this.
 CLAIM_TIMEOUT = timedelta(minutes=15)
+# Rows per multi-row INSERT: three parameters each, under SQLite's 32,766.
+INSERT_CHUNK = 5000
 
 
 class CampaignError(Exception):
     """A campaign request that cannot be done; the message says why."""
 
 
+@dataclass(frozen=True)
+class SendProblem:
+    """A contact whose invitation did not go, and why (the mail server's answer or what
+    was wrong with the message)."""
+
+    email: str
+    reason: str
+
+
 @dataclass
 class SendResult:
     sent: int = 0
-    failed: int = 0
     invited: int = 0
+    problems: list[SendProblem] = field(default_factory=list)
+    # Why the run ended before every invitation was tried, if it did.
+    stopped: str | None = None
+
+    @property
+    def failed(self) -> int:
+        return len(self.problems)
 
 
 def split_account_ids(text: str | None) -> list[str]:
@@ -123,13 +138,18 @@ def send_campaign(
     session: Session,
     campaign_id: int,
     *,
-    base_url: str,
-    sender: str,
+    mail: MailSettings,
     now: datetime | None = None,
 ) -> SendResult:
     """Invite every contact of the audience who has no invitation yet, then mail every
-    invitation not yet sent, one message per contact. Sending again never mails a contact
-    twice; contacts added since the last send get theirs now."""
+    invitation not yet sent, one message per contact, over one SMTP connection. Sending
+    again never mails a contact twice; contacts added since the last send get theirs now.
+
+    A recipient the server refuses, or whose message cannot be built, is reported in
+    ``result.problems`` with the reason and stays unsent (the next send tries it again);
+    the others go in the same run. A server that cannot be reached is a CampaignError
+    before anything is claimed; one that stops answering midway ends the run with
+    ``result.stopped`` saying why."""
     now = now or utcnow()
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -156,72 +176,76 @@ def send_campaign(
     if not pending:
         return result
 
-    with _smtp_connection() as connection:
+    with SMTPTransport(mail.smtp) as transport:
+        try:
+            transport.connect()
+        except MailServerError as error:
+            raise CampaignError(f"{error}; nothing was sent, send again when it is up") from None
         for invitation in pending:
             token = new_token()
             if not _claim(session, invitation, token, now):
                 continue
-            message = invitation_message(
-                campaign, invitation.contact, token, base_url=base_url, sender=sender
-            )
             try:
-                connection.send(message)
-            except smtplib.SMTPRecipientsRefused as error:
-                logger.warning("invitation %d refused by the mail server: %s", invitation.id, error)
-                _release(session, invitation)
-                result.failed += 1
+                message, addresses = invitation_message(campaign, invitation.contact, token, mail)
+                transport.send(message, addresses)
+            except RecipientRefusedError as refusal:
+                _release(session, invitation, refusal.reason)
+                result.problems.append(SendProblem(invitation.contact.email, refusal.reason))
+                logger.warning(
+                    "invitation %d not sent: %s", invitation.id, refusal.code or "not sendable"
+                )
                 continue
-            except (smtplib.SMTPException, OSError) as error:
-                logger.warning("invitation %d not sent, stopping: %s", invitation.id, error)
-                _release(session, invitation)
-                result.failed += 1
-                break
+            except MailServerError as error:
+                # The message may or may not have reached the server; it is released, and
+                # the next message tries a new connection once.
+                _release(session, invitation, str(error))
+                result.problems.append(SendProblem(invitation.contact.email, str(error)))
+                logger.warning("invitation %d not sent: the mail server went away", invitation.id)
+                try:
+                    transport.connect()
+                except MailServerError as again:
+                    result.stopped = f"{again}; the rest were not sent, send again to go on"
+                    break
+                continue
             invitation.sent_at = utcnow()
+            invitation.send_error = None
             session.commit()
             result.sent += 1
     logger.info(
-        "campaign %d: %d sent, %d failed, %d newly invited",
+        "campaign %d: %d sent, %d not sent, %d newly invited",
         campaign.id,
         result.sent,
-        result.failed,
+        len(result.problems),
         result.invited,
     )
     return result
 
 
-@contextmanager
-def _smtp_connection() -> Iterator[Connection]:
-    """One SMTP connection for a whole send; a server that cannot be reached is a
-    CampaignError, and a server that hangs up at the end is no error."""
-    connection = mail.connect()
-    try:
-        connection.__enter__()
-    except OSError as error:
-        state = current_app.extensions["mail"]
-        raise CampaignError(
-            f"cannot reach the mail server at {state.server}:{state.port} ({error}); "
-            "nothing was sent, send again when it is up"
-        ) from None
-    try:
-        yield connection
-    finally:
-        with suppress(OSError):
-            connection.__exit__(None, None, None)
-
-
 def _invite_audience(session: Session, campaign: Campaign, now: datetime) -> int:
+    """Add an invitation for every contact of the audience who has none. Two senders
+    may do this at once: a contact the other one invited first is skipped, not an error."""
     already = sa.select(Invitation.contact_id).where(Invitation.campaign_id == campaign.id)
     missing = audience(campaign).where(Contact.id.not_in(already))
     contact_ids = session.scalars(missing).all()
-    if contact_ids:
-        session.execute(
-            sa.insert(Invitation),
-            [
-                {"campaign_id": campaign.id, "contact_id": contact_id, "created_at": now}
-                for contact_id in contact_ids
-            ],
+    if not contact_ids:
+        return 0
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[
+        session.get_bind().dialect.name
+    ]
+    invited = 0
+    for start in range(0, len(contact_ids), INSERT_CHUNK):
+        statement = (
+            insert(Invitation)
+            .values(
+                [
+                    {"campaign_id": campaign.id, "contact_id": contact_id, "created_at": now}
+                    for contact_id in contact_ids[start : start + INSERT_CHUNK]
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["campaign_id", "contact_id"])
         )
-    return len(contact_ids)
+        invited += session.execute(statement).rowcount
+    return invited
 
 
 def _claim(session: Session, invitation: Invitation, token: str, now: datetime) -> bool:
@@ -241,18 +265,21 @@ def _claim(session: Session, invitation: Invitation, token: str, now: datetime) 
     return claimed == 1
 
 
-def _release(session: Session, invitation: Invitation) -> None:
+def _release(session: Session, invitation: Invitation, reason: str) -> None:
+    """Give the invitation back, unsent, with why: the next send tries it again."""
     session.execute(
         sa.update(Invitation)
         .where(Invitation.id == invitation.id)
-        .values(token_hash=None, claimed_at=None)
+        .values(token_hash=None, claimed_at=None, send_error=reason[:SEND_ERROR_MAX_LENGTH])
         .execution_options(synchronize_session=False)
     )
     session.commit()
 
 
-def campaign_summaries(session: Session) -> list[dict]:
-    """Every campaign with its invitation, sent and answered counts, newest first."""
+def campaign_summaries(session: Session, now: datetime | None = None) -> list[dict]:
+    """Every campaign with its invitation, sent and answered counts and whether it is still
+    open, newest first."""
+    now = now or utcnow()
     rows = session.execute(
         sa.select(
             Campaign,
@@ -266,6 +293,12 @@ def campaign_summaries(session: Session) -> list[dict]:
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
     ).all()
     return [
-        {"campaign": campaign, "invited": invited, "sent": sent, "answered": answered}
+        {
+            "campaign": campaign,
+            "invited": invited,
+            "sent": sent,
+            "answered": answered,
+            "open": campaign.is_open(now),
+        }
         for campaign, invited, sent, answered in rows
     ]

@@ -11,6 +11,10 @@ from surveys.campaigns.services import (
     split_account_ids,
 )
 from surveys.extensions import db
+from surveys.mail.messages import MailSettings
+
+# Problems named in the flash after a send; the CLI lists them all.
+PROBLEMS_SHOWN = 5
 
 blueprint = staff_only(Blueprint("campaigns", __name__, url_prefix="/campaigns"))
 
@@ -58,18 +62,25 @@ def send(campaign_id: int) -> Response:
     if SendForm().validate_on_submit():
         try:
             result = send_campaign(
-                db.session,
-                campaign_id,
-                base_url=current_app.config["SURVEYS_BASE_URL"],
-                sender=current_app.config["MAIL_DEFAULT_SENDER"],
+                db.session, campaign_id, mail=MailSettings.from_config(current_app.config)
             )
         except CampaignError as error:
             flash(f"Not sent: {error}.", "error")
         else:
-            message = f"{result.sent} invitation(s) sent."
-            if result.failed:
-                message += f" {result.failed} failed; send again to retry them."
-            flash(message, "error" if result.failed else "success")
+            flash(f"{result.sent} invitation(s) sent.", "success")
+            if result.problems:
+                shown = "; ".join(
+                    f"{problem.email}: {problem.reason}"
+                    for problem in result.problems[:PROBLEMS_SHOWN]
+                )
+                more = len(result.problems) - PROBLEMS_SHOWN
+                flash(
+                    f"{result.failed} not sent ({shown}{f'; and {more} more' if more > 0 else ''})."
+                    " They are kept: send again to retry them.",
+                    "error",
+                )
+            if result.stopped:
+                flash(f"Stopped: {result.stopped}.", "error")
     else:
         flash("The form expired; try again.", "error")
     return redirect(url_for(".index"))

@@ -37,7 +37,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def start_sink(host: str, port: int, deliver: Callable[[bytes], None]) -> Controller:
-    """Start the sink in a thread; ``controller.stop()`` ends it."""
-    controller = Controller(SinkHandler(deliver), hostname=host, port=port)
+    """Start the sink in a thread; ``controller.stop()`` ends it. It takes international
+    addresses (SMTPUTF8), as today's mail servers do."""
+    controller = Controller(SinkHandler(deliver), hostname=host, port=port, enable_SMTPUTF8=True)
     controller.start()
     return controller
