@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -14,16 +15,49 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name: str, default: str, kind: type[int] | type[float] = int) -> int | float:
+    value = os.environ.get(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise RuntimeError(f"{name}={value!r} is not a number.") from None
+
+
+def _hosts(base_url: str, extra: str) -> list[str]:
+    """The host of the public base URL and any named, comma-separated, in ``extra``."""
+    hosts = [urlsplit(base_url).hostname or "", *extra.split(",")]
+    return [host.strip() for host in hosts if host.strip()]
+
+
+# A key shorter than this can be guessed offline from one signed cookie or form token.
+SECRET_KEY_MIN_LENGTH = 32
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'surveys.db'}"
     )
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_PORT = _number("MAIL_PORT", "25")
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    # Seconds any one SMTP step (connect, greeting, each command) may take.
+    MAIL_TIMEOUT = _number("MAIL_TIMEOUT", "30", float)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "surveys@localhost")
+    # Who is asking: the supplier's name on e-mails and customer pages, its logo (an
+    # https URL, optional) and the From's display name (unset: the company's name).
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "").strip() or None
+    COMPANY_LOGO_URL = os.environ.get("COMPANY_LOGO_URL", "").strip() or None
+    MAIL_SENDER_NAME = os.environ.get("MAIL_SENDER_NAME", "").strip() or None
     # Public base of the personal survey links put in e-mails, without a trailing slash.
     SURVEYS_BASE_URL = os.environ.get("SURVEYS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Host headers the app answers to; None answers any (development and tests). In
+    # production only the host of SURVEYS_BASE_URL, plus any named in TRUSTED_HOSTS.
+    TRUSTED_HOSTS: list[str] | None = None
+    SESSION_COOKIE_SAMESITE = "Lax"
     # A campaign that is created without --closes-in-days closes after this many days.
     CAMPAIGN_DEFAULT_DAYS_OPEN = 30
     # The report window: answers older than this many days do not count.
@@ -40,29 +74,57 @@ class Config:
     # again on every request.
     WTF_I18N_ENABLED = False
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "surveys" / "translations")
-    # A server database can drop idle connections; a SQLite file cannot.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": not SQLALCHEMY_DATABASE_URI.startswith("sqlite")}
+    # A server database can drop idle connections; a SQLite file cannot. Parameters (names,
+    # addresses, answers) stay out of logged errors.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": not SQLALCHEMY_DATABASE_URI.startswith("sqlite"),
+        "hide_parameters": True,
+    }
 
     @classmethod
     def check(cls) -> None:
         """Refuse settings the app cannot safely run with; the message says why."""
+        if not cls.MAIL_TIMEOUT > 0:
+            raise RuntimeError("MAIL_TIMEOUT must be a number of seconds greater than 0.")
+        for name in ("COMPANY_NAME", "MAIL_SENDER_NAME", "MAIL_DEFAULT_SENDER"):
+            value = getattr(cls, name) or ""
+            if any(ord(character) < 32 or ord(character) == 127 for character in value):
+                raise RuntimeError(f"{name} contains a line break or another control character.")
+        if cls.COMPANY_LOGO_URL and urlsplit(cls.COMPANY_LOGO_URL).scheme not in ("https", "http"):
+            raise RuntimeError(
+                "COMPANY_LOGO_URL must be an https:// address of an image that mail clients "
+                "can load, e.g. https://www.example.com/logo.png."
+            )
 
 
 class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    TRUSTED_HOSTS = _hosts(Config.SURVEYS_BASE_URL, os.environ.get("TRUSTED_HOSTS", ""))
+
     @classmethod
     def check(cls) -> None:
+        super().check()
+        how = (
+            "set SECRET_KEY to a long random value, e.g. "
+            'python -c "import secrets; print(secrets.token_hex(32))".'
+        )
         if not cls.SECRET_KEY:
             raise RuntimeError(
                 "SECRET_KEY is not set. In production it signs the forms' CSRF tokens and "
-                "sessions, so the app refuses to start without it: set SECRET_KEY to a "
-                'long random value, e.g. python -c "import secrets; print(secrets.token_hex(32))".'
+                f"sessions, so the app refuses to start without it: {how}"
+            )
+        if len(cls.SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+            raise RuntimeError(
+                f"SECRET_KEY is {len(cls.SECRET_KEY)} characters long; it must have at least "
+                f"{SECRET_KEY_MIN_LENGTH}, because a short key can be guessed from one signed "
+                f"cookie or form token: {how}"
             )
 
 
 class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "development-only-secret"
     STAFF_PAGES_OPEN = _flag("STAFF_PAGES_OPEN", True)
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "8025"))
+    MAIL_PORT = _number("MAIL_PORT", "8025")
     OUTBOX_DIR = Config.OUTBOX_DIR or str(INSTANCE_DIR / "outbox")
 
 
@@ -73,8 +135,7 @@ class TestingConfig(Config):
     STAFF_PAGES_OPEN = True
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = "127.0.0.1"
-    # Flask-Mail suppresses sending when testing; the tests send to a real SMTP sink.
-    MAIL_SUPPRESS_SEND = False
+    MAIL_TIMEOUT = 5.0
     SURVEYS_BASE_URL = "http://surveys.test"
     OUTBOX_DIR = None
 

@@ -1,5 +1,8 @@
 """gunicorn reads this file from the directory it starts in (make run, bench, production)."""
 
+# The access log never shows a personal token (/r/<token>).
+logger_class = "surveys.access_log.TokenMaskingLogger"
+
 
 def post_worker_init(worker) -> None:
     """Load the reason classifier (model, stemmers, TextBlob: about two seconds) as the

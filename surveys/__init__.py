@@ -3,30 +3,38 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from config import Config, config_from_environment
-from surveys import extensions, i18n
+from surveys import extensions, i18n, security
 from surveys.columns import render_migration_item
+from surveys.respond.links import mask_tokens
+
+
+class SurveysFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Flask's own line, without the personal token a customer URL holds."""
+        self.logger.error(
+            "Exception on %s [%s]", mask_tokens(request.path), request.method, exc_info=exc_info
+        )
 
 
 def create_app(config: type[Config] | None = None) -> Flask:
     config = config or config_from_environment()
     config.check()
-    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app = SurveysFlask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     i18n.init_app(app)
+    security.init_app(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    # Through the module: "surveys.mail" is also a subpackage, whose import would
-    # shadow a bare "mail" name in this package's namespace.
     extensions.db.init_app(app)
     extensions.migrate.init_app(
         app,
@@ -34,7 +42,6 @@ def register_extensions(app: Flask) -> None:
         directory=str(Path(app.root_path).parent / "migrations"),
         render_item=render_migration_item,
     )
-    extensions.mail.init_app(app)
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
 

@@ -43,3 +43,20 @@ def test_an_unknown_message_is_404(outbox_app):
 def test_no_outbox_in_production_settings(database_url):
     app = build_app(database_url, OUTBOX_DIR=None)
     assert app.test_client().get("/outbox/").status_code == 404
+
+
+def test_the_html_part_is_framed_with_its_own_styles_and_no_scripts(outbox_app, make_account):
+    runner = outbox_app.test_cli_runner()
+    make_account("sv")
+    send(runner, create_campaign(runner))
+    client = outbox_app.test_client()
+    key = re.search(r'href="/outbox/([^"]+)"', client.get("/outbox/").get_data(as_text=True))
+    page = client.get(f"/outbox/{key.group(1)}").get_data(as_text=True)
+    assert f'src="/outbox/{key.group(1)}/html"' in page
+    framed = client.get(f"/outbox/{key.group(1)}/html")
+    assert framed.status_code == 200
+    policy = framed.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "script-src" not in policy
+    assert "default-src 'none'" in policy and "frame-ancestors 'self'" in policy
+    assert 'role="presentation"' in framed.get_data(as_text=True)
+    assert client.get("/outbox/nope/html").status_code == 404

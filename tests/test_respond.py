@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveys.accounts.models import Contact, Suppression
-from surveys.campaigns.models import Campaign, Response
+from surveys.campaigns.models import Campaign, Invitation, Response
 from surveys.extensions import db
 from tests.conftest import build_app
 from tests.helpers import create_campaign, send, token_of
@@ -302,3 +302,181 @@ def test_bad_exit_answers_get_a_400(app, client, exit_invited, data, message):
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert stored_exit_answers(app) == []
+
+
+# --- Hostile requests: nothing changes, and every answer is a clear page --------------
+
+
+def everything_stored(app):
+    """What a request could change: answers, unsubscriptions, suppressions, invitations."""
+    with app.app_context():
+        return (
+            db.session.execute(
+                sa.select(Response.invitation_id, Response.score, Response.comment).order_by(
+                    Response.id
+                )
+            ).all(),
+            db.session.execute(sa.select(Contact.id, Contact.unsubscribed_at)).all(),
+            db.session.scalar(sa.select(sa.func.count(Suppression.id))),
+            db.session.execute(
+                sa.select(Invitation.id, Invitation.token_hash, Invitation.sent_at)
+            ).all(),
+        )
+
+
+@pytest.fixture
+def three_tokens(app, runner, make_account, smtp_sink):
+    """An open token, a token of a closed campaign (both answered once), an unknown one."""
+    make_account({"language": "sv"})
+    closed_campaign = create_campaign(runner)
+    send(runner, closed_campaign)
+    closed = token_of(smtp_sink.messages[-1])
+    client = app.test_client()
+    assert client.post(f"/r/{closed}", data={"score": "5"}).status_code == 303
+    close_campaign(app, closed_campaign)
+    send(runner, create_campaign(runner))
+    opened = token_of(smtp_sink.messages[-1])
+    assert client.post(f"/r/{opened}", data={"score": "6"}).status_code == 303
+    return {"open": opened, "closed": closed, "unknown": "U" * 43}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_no_get_head_or_options_to_a_customer_url_changes_anything(
+    app, client, three_tokens, method
+):
+    before = everything_stored(app)
+    for state, token in three_tokens.items():
+        for path in (
+            f"/r/{token}",
+            f"/r/{token}?score=3",
+            f"/r/{token}/thanks",
+            f"/r/{token}/unsubscribe",
+            f"/r/{token}/unsubscribe?List-Unsubscribe=One-Click",
+        ):
+            response = client.open(path, method=method)
+            assert response.status_code < 500, (state, path, response.status_code)
+    assert everything_stored(app) == before
+
+
+def test_a_link_scanners_head_does_not_unsubscribe(app, client, invited):
+    token, contact_id, _ = invited
+    assert client.head(f"/r/{token}/unsubscribe").status_code == 200
+    assert not contact_unsubscribed(app, contact_id)
+
+
+def test_a_json_body_is_refused_with_the_pages_message(app, client, invited):
+    token, _, _ = invited
+    response = client.post(f"/r/{token}", json={"score": 5})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<html lang="sv">' in page and "Välj ett betyg från 0 till 10." in page
+    assert stored_responses(app) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"score": "5", "comment": "Bra\x00 service"}, "Din kommentar innehåller ett tecken"),
+        ({"score": "5\x00"}, "Betyget måste vara ett heltal från 0 till 10."),
+        ({"score": "5", "reason": "price\x00"}, "Välj en av de angivna anledningarna."),
+        ({"score": "5", "comment": "Bra\x1b[31m service"}, "(U+001B)"),
+        ({"score": "٣"}, "Betyget måste vara ett heltal från 0 till 10."),
+        ({"score": "１"}, "Betyget måste vara ett heltal från 0 till 10."),
+        ({"score": "07"}, "Betyget måste vara ett heltal från 0 till 10."),
+        ({"score": "00"}, "Betyget måste vara ett heltal från 0 till 10."),
+        ({"score": "+7"}, "Betyget måste vara ett heltal från 0 till 10."),
+        ({"score": "9" * 5000}, "Betyget måste vara ett heltal från 0 till 10."),
+    ],
+)
+def test_hostile_answers_get_a_400_in_the_contacts_language(app, client, invited, data, message):
+    token, _, _ = invited
+    response = client.post(f"/r/{token}", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<html lang="sv">' in page and message in page
+    # never Python's own words ("Exceeds the limit (4300 digits) for integer string ...")
+    assert "Exceeds the limit" not in page and "invalid literal" not in page
+    assert stored_responses(app) == []
+
+
+def test_exit_numbers_refuse_other_scripts_digits(app, client, exit_invited):
+    token, _ = exit_invited
+    for data in ({"felt_prioritised": "٢"}, {"felt_prioritised": "02"}, {"score": "１０"}):
+        response = client.post(f"/r/{token}", data=data)
+        assert response.status_code == 400, data
+        assert '<html lang="nb">' in response.get_data(as_text=True)
+    assert stored_exit_answers(app) == []
+
+
+def test_a_comment_with_windows_line_breaks_counts_them_once(app, client, invited):
+    token, _, _ = invited
+    comment = ("a" * 99 + "\r\n") * 50  # 5,000 characters as the browser counts them
+    assert client.post(f"/r/{token}", data={"score": "5", "comment": comment}).status_code == 303
+    assert stored_responses(app)[0][2] == comment.replace("\r\n", "\n").strip()
+
+
+def test_score_links_preselect_only_plain_scores(client, invited):
+    token, _, _ = invited
+    for score in ("٣", "03", "3 ", "9" * 5000):
+        page = client.get(f"/r/{token}", query_string={"score": score})
+        assert page.status_code == 200
+        assert "checked" not in page.get_data(as_text=True)
+
+
+def is_customer_page(page: str, language: str) -> bool:
+    return f'<html lang="{language}">' in page and 'aria-label="Main"' not in page
+
+
+def test_errors_on_customer_urls_are_customer_pages_in_the_contacts_language(client, invited):
+    token, _, _ = invited
+    response = client.put(f"/r/{token}", data={"score": "5"})
+    assert response.status_code == 405
+    page = response.get_data(as_text=True)
+    assert is_customer_page(page, "sv")
+    assert "Sidan kan inte användas på det sättet." in page
+    response = client.get(f"/r/{token}?score=5%00")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert is_customer_page(page, "sv")
+    assert "innehåller ett tecken som inte är tillåtet" in page
+    # a page that does not exist under the prefix: the customer's not-found page
+    response = client.get(f"/r/{token}/nothing/here", headers={"Accept-Language": "nb"})
+    assert response.status_code == 404
+    assert is_customer_page(response.get_data(as_text=True), "nb")
+
+
+def test_a_failure_while_answering_shows_the_customers_page_and_stores_nothing(
+    app, client, invited, database_url
+):
+    token, _, _ = invited
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: no test-mode re-raise
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE response_reasons RENAME TO broken_reasons"))
+    try:
+        response = client.post(f"/r/{token}", data={"score": "2", "comment": "För dyrt"})
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE broken_reasons RENAME TO response_reasons"))
+        engine.dispose()
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert is_customer_page(page, "sv")
+    assert "Något gick fel hos oss." in page
+    assert "Traceback" not in page and "sqlalchemy" not in page.lower()
+    assert stored_responses(app) == []
+
+
+def test_customer_pages_are_neither_cached_nor_referred(client, invited):
+    token, _, _ = invited
+    for response in (
+        client.get(f"/r/{token}"),
+        client.get(f"/r/{token}/unsubscribe"),
+        client.get("/r/unknown"),
+    ):
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy

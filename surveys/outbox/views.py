@@ -6,13 +6,20 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 
 from surveys.auth import staff_only
 
 blueprint = staff_only(Blueprint("outbox", __name__, url_prefix="/outbox"))
 
 LINK = re.compile(r"https?://[^\s<>\"')]+")
+# The e-mail's HTML part as a mail client shows it: its own inline styles and remote
+# images, no script, no form, framed only by the outbox page and sandboxed there.
+MAIL_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox "
+    "allow-top-navigation-by-user-activation"
+)
 
 
 def _box() -> mailbox.Maildir:
@@ -41,14 +48,30 @@ def index() -> str:
     return render_template("outbox/index.html", messages=messages)
 
 
-@blueprint.get("/<key>")
-def show(key: str) -> str:
-    box = _box()
+def _message(key: str) -> EmailMessage:
     try:
-        raw = box.get_bytes(key)
+        return _parse(_box().get_bytes(key))
     except KeyError:
         abort(404)
-    message = _parse(raw)
+
+
+@blueprint.get("/<key>/html")
+def html(key: str) -> Response:
+    part = _message(key).get_body(preferencelist=("html",))
+    if part is None:
+        abort(404)
+    # <base>: a clicked link opens in the outbox's window, not inside the frame
+    page = '<base target="_top">' + part.get_content()
+    return Response(
+        page,
+        content_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": MAIL_POLICY},
+    )
+
+
+@blueprint.get("/<key>")
+def show(key: str) -> str:
+    message = _message(key)
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     text = text_part.get_content() if text_part else ""
@@ -58,5 +81,5 @@ def show(key: str) -> str:
         headers=list(message.items()),
         text=text,
         links=list(dict.fromkeys(LINK.findall(text))),
-        html=html_part.get_content() if html_part else None,
+        has_html=html_part is not None,
     )

@@ -22,7 +22,14 @@ def _filters(account_external_id: str | None = None) -> tuple[ReasonFilterForm, 
     form = ReasonFilterForm(request.args)
     form.segment.choices = [form.segment.choices[0], *segments(db.session)]
     if not form.validate():
-        abort(400, "; ".join(message for messages in form.errors.values() for message in messages))
+        abort(
+            400,
+            "; ".join(
+                f"{form[name].label.text}: {message}"
+                for name, messages in form.errors.items()
+                for message in messages
+            ),
+        )
     since = (
         datetime.combine(form.since.data, time(), UTC)
         if form.since.data

@@ -2,6 +2,8 @@
 templates. The field names (score, reason, comment, felt_prioritised, manager_contact)
 are a public contract: the e-mails' score links and other tools post them."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, RadioField, TextAreaField
@@ -13,8 +15,22 @@ SCORE_MESSAGE = _l("The score must be a whole number from 0 to 10.")
 PRIORITISED_MESSAGE = _l("Choose how prioritised you felt, from 1 to 5.")
 
 
+# A small whole number as a person or a score link writes it: ASCII digits only (not "٣"
+# or "１"), no leading zero, no sign, no spaces, at most three digits (never thousands).
+SMALL_NUMBER = re.compile(r"0|[1-9][0-9]{0,2}")
+# What no comment needs and no database should store: control characters other than
+# tab and line breaks (NUL among them, which PostgreSQL refuses).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def parse_small_number(text: str) -> int | None:
+    """The number in ``text``, or None when it is not written as SMALL_NUMBER says."""
+    return int(text) if SMALL_NUMBER.fullmatch(text) else None
+
+
 class StrictInteger(IntegerField):
-    """A whole number, refusing "7.5", "7e0" or " 7" rather than rounding them."""
+    """A whole number, refusing "7.5", "7e0", " 7", "07" or other scripts' digits rather
+    than reading them as something the person may not have meant."""
 
     def __init__(self, *args: object, message: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -24,9 +40,26 @@ class StrictInteger(IntegerField):
         self.data = None
         if not valuelist or valuelist[0] == "":
             return
-        if not valuelist[0].isdecimal():
+        self.data = parse_small_number(valuelist[0])
+        if self.data is None:
             raise ValueError(self.message)
-        self.data = int(valuelist[0])
+
+
+def _storable(form: FlaskForm, field: Field) -> None:
+    found = CONTROL_CHARACTER.search(field.data or "")
+    if found:
+        raise ValidationError(
+            _l(
+                "Your comment contains a character that cannot be stored (%(character)s); "
+                "remove it and send again.",
+                character=f"U+{ord(found.group()):04X}",
+            )
+        )
+
+
+def _one_kind_of_line_break(text: str | None) -> str | None:
+    """Browsers count a line break as one character and send it as two (CR LF)."""
+    return text.replace("\r\n", "\n") if text else text
 
 
 def one_of(allowed: tuple[str, ...], message: object):
@@ -39,8 +72,10 @@ def one_of(allowed: tuple[str, ...], message: object):
 
 def _comment() -> TextAreaField:
     return TextAreaField(
+        filters=[_one_kind_of_line_break],
         validators=[
             Optional(),
+            _storable,
             Length(
                 max=COMMENT_MAX_LENGTH,
                 message=_l(

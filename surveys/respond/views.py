@@ -1,13 +1,14 @@
 """Public pages behind a personal link. No login and no cookies: the token is the
 credential, a GET never records anything, and every kind of bad token gets the same 404."""
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as HTTPResponse
 
 from surveys.columns import utcnow
 from surveys.extensions import db
-from surveys.i18n import best_customer_language, render_customer_template
-from surveys.respond.forms import ANSWER_FORMS
+from surveys.i18n import render_customer_template
+from surveys.respond.forms import ANSWER_FORMS, parse_small_number
+from surveys.respond.links import URL_PREFIX
 from surveys.respond.services import (
     PersonalLink,
     find_link,
@@ -16,7 +17,16 @@ from surveys.respond.services import (
     unsubscribe,
 )
 
-blueprint = Blueprint("respond", __name__, url_prefix="/r")
+blueprint = Blueprint("respond", __name__, url_prefix=URL_PREFIX)
+
+
+@blueprint.app_context_processor
+def who_is_asking() -> dict[str, str | None]:
+    """The supplier's name and logo on the customer pages (error pages included)."""
+    return {
+        "company": current_app.config.get("COMPANY_NAME"),
+        "company_logo_url": current_app.config.get("COMPANY_LOGO_URL"),
+    }
 
 
 def _open_link(token: str) -> PersonalLink:
@@ -45,16 +55,18 @@ def answer(token: str) -> tuple[str, int]:
     link = _open_link(token)
     values = dict(link.answer or {})
     # A score link from the e-mail only preselects the score; nothing is stored.
-    score = request.args.get("score", "")
-    if score.isdecimal() and 0 <= int(score) <= 10:
-        values["score"] = int(score)
+    score = parse_small_number(request.args.get("score", ""))
+    if score is not None and score <= 10:
+        values["score"] = score
     return _answer_page(link, values)
 
 
 @blueprint.post("/<token>")
 def submit(token: str) -> tuple[str, int] | HTTPResponse:
     link = _open_link(token)
-    form = ANSWER_FORMS[link.kind]()
+    # The form's fields only: a JSON or other body answers nothing, and gets the page back
+    # saying what is missing.
+    form = ANSWER_FORMS[link.kind](formdata=request.form)
     if not form.validate():
         return _answer_page(link, form.data, form.errors)
     record_answer(db.session, link, form.answers())
@@ -69,22 +81,27 @@ def thanks(token: str) -> str | HTTPResponse:
     return _page("thanks", link)
 
 
-@blueprint.route("/<token>/unsubscribe", methods=["GET", "POST"])
-def unsubscribe_page(token: str) -> str | tuple[str, int, dict]:
-    # Unsubscribing works as long as the token is known, also after the campaign closed:
-    # people click old e-mails' links and must still be able to leave.
+def _known_link(token: str) -> PersonalLink:
+    """Unsubscribing works as long as the token is known, also after the campaign closed:
+    people click old e-mails' links and must still be able to leave."""
     link = find_link(db.session, token)
     if link is None:
         abort(404)
-    if request.method == "GET":
-        return _page("unsubscribe", link)
+    g.locale = link.language
+    return link
+
+
+@blueprint.get("/<token>/unsubscribe")
+def unsubscribe_page(token: str) -> str:
+    # GET (and the HEAD that link scanners send) only asks; nothing changes.
+    return _page("unsubscribe", _known_link(token))
+
+
+@blueprint.post("/<token>/unsubscribe")
+def unsubscribe_confirmed(token: str) -> str | tuple[str, int, dict]:
+    link = _known_link(token)
     unsubscribe(db.session, link)
     if request.form.get("List-Unsubscribe") == "One-Click":
         # RFC 8058: the mail client's one-click POST, no cookie, no CSRF token.
         return "Unsubscribed\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return _page("unsubscribed", link)
-
-
-@blueprint.errorhandler(404)
-def not_found(error: Exception) -> tuple[str, int]:
-    return render_customer_template("respond/not_found.html", best_customer_language()), 404

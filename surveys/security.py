@@ -1,0 +1,78 @@
+"""What every request and response goes through: characters no database can store are
+refused before any view runs, and every response carries the headers that keep a
+browser from sniffing, framing, caching or leaking it."""
+
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response
+
+from surveys.i18n import translatable
+from surveys.respond.links import URL_PREFIX as CUSTOMER_PREFIX
+
+# PostgreSQL cannot store NUL in text, and no person types one.
+NUL = "\x00"
+
+
+class ForbiddenCharacter(BadRequest):
+    description = "The address or the form contains a NUL character (U+0000), which is not allowed."
+    customer_message = translatable(
+        "The link or the form contains a character that is not allowed. Open the link from "
+        "your e-mail again."
+    )
+
+
+def is_customer_request() -> bool:
+    """A request to the pages behind a personal link, also when no route matched."""
+    path = request.path
+    return path == CUSTOMER_PREFIX or path.startswith(CUSTOMER_PREFIX + "/")
+
+
+def _refuse_nul() -> None:
+    if NUL in request.path or any(
+        NUL in key or NUL in value for key, value in request.args.items(multi=True)
+    ):
+        raise ForbiddenCharacter()
+    # The answer forms check their own fields and say which one is wrong; every other form
+    # is refused here as a whole.
+    if request.method == "POST" and not is_customer_request():
+        if any(NUL in key or NUL in value for key, value in request.form.items(multi=True)):
+            raise ForbiddenCharacter()
+
+
+def content_security_policy(app: Flask) -> str:
+    images = "'self'"
+    if app.config.get("COMPANY_LOGO_URL"):
+        parts = urlsplit(app.config["COMPANY_LOGO_URL"])
+        images += f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src {images}; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def init_app(app: Flask) -> None:
+    policy = content_security_policy(app)
+    static_prefix = (app.static_url_path or "/static") + "/"
+
+    @app.before_request
+    def refuse_unstorable_characters() -> None:
+        _refuse_nul()
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers.setdefault("Content-Security-Policy", policy)
+        if is_customer_request():
+            # The personal link is in the URL: no other site may see it.
+            headers["Referrer-Policy"] = "no-referrer"
+        else:
+            # Flask-WTF checks the Referer of HTTPS form posts against this site.
+            headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith(static_prefix):
+            # Customer answers and names: never kept by a browser or a proxy.
+            headers["Cache-Control"] = "no-store"
+        return response
