@@ -23,6 +23,19 @@ def _number(name: str, default: str, kind: type[int] | type[float] = int) -> int
         raise RuntimeError(f"{name}={value!r} is not a number.") from None
 
 
+def _seconds_list(name: str, default: str) -> list[int]:
+    value = os.environ.get(name, default)
+    try:
+        delays = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        delays = []
+    if not delays or any(delay <= 0 for delay in delays):
+        raise RuntimeError(
+            f"{name}={value!r} must be whole numbers of seconds above 0, comma-separated."
+        )
+    return delays
+
+
 def _hosts(base_url: str, extra: str) -> list[str]:
     """The host of the public base URL and any named, comma-separated, in ``extra``."""
     hosts = [urlsplit(base_url).hostname or "", *extra.split(",")]
@@ -47,6 +60,21 @@ class Config:
     # Seconds any one SMTP step (connect, greeting, each command) may take.
     MAIL_TIMEOUT = _number("MAIL_TIMEOUT", "30", float)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "surveys@localhost")
+    # Delivery. A broker (Redis or RabbitMQ) sends through Celery workers; without one
+    # the process that queued the mail sends it.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SEND_BATCH_SIZE = _number("SEND_BATCH_SIZE", "100")
+    SEND_RATE_PER_MINUTE = _number("SEND_RATE_PER_MINUTE", "0")
+    SEND_RETRY_DELAYS = _seconds_list("SEND_RETRY_DELAYS", "60,300,1800,7200")
+    SENDING_STALE_AFTER_S = _number("SENDING_STALE_AFTER_S", "600")
+    # How long a sender holds claimed e-mails it has not begun (renewed while it works).
+    SEND_LEASE_S = _number("SEND_LEASE_S", "20", float)
+    # The Celery queue: several installations can share one broker.
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "surveys")
+    REMINDER_AFTER_DAYS = _number("REMINDER_AFTER_DAYS", "4")
+    NPS_FATIGUE_DAYS = _number("NPS_FATIGUE_DAYS", "90")
+    FREE_TEXT_RETENTION_DAYS = _number("FREE_TEXT_RETENTION_DAYS", "730")
     # Who is asking: the supplier's name on e-mails and customer pages, its logo (an
     # https URL, optional) and the From's display name (unset: the company's name).
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "").strip() or None
@@ -86,6 +114,16 @@ class Config:
         """Refuse settings the app cannot safely run with; the message says why."""
         if not cls.MAIL_TIMEOUT > 0:
             raise RuntimeError("MAIL_TIMEOUT must be a number of seconds greater than 0.")
+        for name, low in (
+            ("SEND_BATCH_SIZE", 1),
+            ("SEND_RATE_PER_MINUTE", 0),
+            ("SENDING_STALE_AFTER_S", 1),
+            ("REMINDER_AFTER_DAYS", 0),
+            ("NPS_FATIGUE_DAYS", 0),
+            ("FREE_TEXT_RETENTION_DAYS", 1),
+        ):
+            if getattr(cls, name) < low:
+                raise RuntimeError(f"{name} must be {low} or more.")
         for name in ("COMPANY_NAME", "MAIL_SENDER_NAME", "MAIL_DEFAULT_SENDER"):
             value = getattr(cls, name) or ""
             if any(ord(character) < 32 or ord(character) == 127 for character in value):
@@ -136,6 +174,9 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = "127.0.0.1"
     MAIL_TIMEOUT = 5.0
+    # Tests send several NPS campaigns to the same contacts; the fatigue rule's own tests
+    # turn it on.
+    NPS_FATIGUE_DAYS = 0
     SURVEYS_BASE_URL = "http://surveys.test"
     OUTBOX_DIR = None
 

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from config import Config, config_from_environment
 from surveys import extensions, i18n, security
 from surveys.columns import render_migration_item
+from surveys.delivery import queue
 from surveys.respond.links import mask_tokens
 
 
@@ -44,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     )
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
+    queue.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,10 +1,13 @@
 """Real SMTP servers that misbehave the way mail servers do: refuse a recipient at RCPT or
 at DATA, hang up in the middle, never greet, or lack SMTPUTF8."""
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -21,6 +24,8 @@ class FaultyHandler:
         self.at_rcpt: dict[str, str] = {}
         self.at_data: dict[str, str] = {}
         self.hang_up_at: set[str] = set()
+        # Seconds each DATA takes before the answer: a slow server.
+        self.delay = 0.0
         self.received: list[tuple[list[str], bytes]] = []
         self.attempts: list[str] = []
 
@@ -36,6 +41,8 @@ class FaultyHandler:
     async def handle_DATA(  # noqa: N802
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         for address in envelope.rcpt_tos:
             if address in self.hang_up_at:
                 self.hang_up_at.discard(address)  # once: the next connection works
@@ -48,6 +55,9 @@ class FaultyHandler:
 
     def recipients(self) -> list[str]:
         return [address for tos, _ in self.received for address in tos]
+
+    def messages(self) -> list[EmailMessage]:
+        return [message_from_bytes(raw, policy=policy.default) for _, raw in self.received]
 
 
 @contextmanager

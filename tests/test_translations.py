@@ -75,6 +75,7 @@ def test_placeholders_survive_translation(language):
                 "%(max)d",
                 "%(company)s",
                 "%(character)s",
+                "%(subject)s",
             ):
                 assert (placeholder in message.id) == (placeholder in message.string), message.id
 

@@ -53,6 +53,9 @@ class Contact(db.Model):
     role: Mapped[str | None] = mapped_column(sa.String(20))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The mail server refused this address for good (a 5xx): it is not mailed again.
+    undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undeliverable_reason: Mapped[str | None] = mapped_column(sa.String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

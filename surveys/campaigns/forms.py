@@ -3,7 +3,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from surveys.campaigns.services import MAX_DAYS_OPEN, NAME_MAX_LENGTH
+from surveys.campaigns.services import MAX_DAYS_OPEN, MAX_REMIND_AFTER_DAYS, NAME_MAX_LENGTH
 
 
 class CampaignForm(FlaskForm):
@@ -32,6 +32,15 @@ class CampaignForm(FlaskForm):
         default=30,
         validators=[
             NumberRange(1, MAX_DAYS_OPEN, f"From 1 to {MAX_DAYS_OPEN} days."),
+        ],
+    )
+    remind_after_days = IntegerField(
+        "Reminder after (days)",
+        default=4,
+        description="one reminder to who has not answered; empty: no reminder",
+        validators=[
+            Optional(),
+            NumberRange(0, MAX_REMIND_AFTER_DAYS, f"From 0 to {MAX_REMIND_AFTER_DAYS} days."),
         ],
     )
 

@@ -10,7 +10,6 @@ from surveys.extensions import db
 SURVEY_KINDS = ("nps", "exit")
 REASONS = ("price", "attention", "product", "other")
 COMMENT_MAX_LENGTH = 5000
-SEND_ERROR_MAX_LENGTH = 1000
 # "How often did your account manager contact you in the last six months?"
 MANAGER_CONTACT = ("never", "once", "several")
 
@@ -28,6 +27,7 @@ class Campaign(db.Model):
     __table_args__ = (
         sa.CheckConstraint(one_of("kind", SURVEY_KINDS), name="kind"),
         sa.CheckConstraint("closes_at > created_at", name="closes_after_creation"),
+        sa.CheckConstraint("remind_after_days >= 0", name="remind_after_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +35,9 @@ class Campaign(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Days after its invitation that a contact who has not answered is reminded, once;
+    # None: no reminder.
+    remind_after_days: Mapped[int | None] = mapped_column(sa.SmallInteger)
 
     invitations: Mapped[list["Invitation"]] = relationship(
         back_populates="campaign", cascade="all, delete-orphan", passive_deletes=True
@@ -49,8 +52,9 @@ class Campaign(db.Model):
 
 
 class Invitation(db.Model):
-    """One contact in one campaign. The personal token is stored only as its SHA-256; it is
-    made when the e-mail goes out, so an invitation that was never sent has none."""
+    """One contact in one campaign. Its personal token is never stored: only the nonce it
+    is made from (with a key the database does not hold) and the token's SHA-256, which
+    the answer page looks it up by. What happened to its e-mails is in ``deliveries``."""
 
     __tablename__ = "invitations"
     __table_args__ = (sa.UniqueConstraint("campaign_id", "contact_id"),)
@@ -61,12 +65,10 @@ class Invitation(db.Model):
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    # Set when a sender takes the invitation, so that two senders never mail it twice.
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None for invitations made before links were derived (they get no reminder).
+    token_nonce: Mapped[str | None] = mapped_column(sa.String(32))
+    # When its invitation e-mail went out.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Why the last attempt to send it failed (the mail server's answer, or what was wrong
-    # with the message); cleared once it is sent.
-    send_error: Mapped[str | None] = mapped_column(sa.String(SEND_ERROR_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="invitations")

@@ -1,35 +1,41 @@
-"""Creating campaigns and sending their invitations."""
+"""Creating campaigns, queueing their invitations and reminders, and what became of them.
+
+Queueing only writes rows (invitations and their deliveries) and commits; the dispatcher
+(`surveys.delivery`) sends them. Every function here flushes or commits as its docstring
+says and reads nothing from Flask."""
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from surveys.accounts.models import Account, Contact
 from surveys.campaigns.models import (
-    SEND_ERROR_MAX_LENGTH,
     SURVEY_KINDS,
     Campaign,
     Invitation,
     Response,
+    ResponseReason,
     campaign_accounts,
 )
-from surveys.campaigns.tokens import new_token, token_hash
+from surveys.campaigns.tokens import new_nonce, token_for, token_hash
 from surveys.columns import utcnow
-from surveys.mail.messages import MailSettings, invitation_message
-from surveys.mail.transport import MailServerError, RecipientRefusedError, SMTPTransport
+from surveys.delivery.models import PENDING, STATES, Delivery
+
+if TYPE_CHECKING:
+    from surveys.delivery.dispatcher import DispatchSettings
 
 logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 200
 MAX_DAYS_OPEN = 366
-# A sender that took an invitation and vanished (killed mid-send) gives it up after this.
-CLAIM_TIMEOUT = timedelta(minutes=15)
-# Rows per multi-row INSERT: three parameters each, under SQLite's 32,766.
+MAX_REMIND_AFTER_DAYS = MAX_DAYS_OPEN
+# Rows per multi-row INSERT: at most five parameters each, under SQLite's 32,766.
 INSERT_CHUNK = 5000
 
 
@@ -37,26 +43,48 @@ class CampaignError(Exception):
     """A campaign request that cannot be done; the message says why."""
 
 
-@dataclass(frozen=True)
-class SendProblem:
-    """A contact whose invitation did not go, and why (the mail server's answer or what
-    was wrong with the message)."""
+@dataclass
+class QueueResult:
+    """What ``queue_campaign`` did: contacts newly invited, e-mails queued, and contacts
+    skipped by reason."""
 
-    email: str
-    reason: str
+    invited: int = 0
+    queued: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A contact whose e-mail did not go (or may not have), and why."""
+
+    contact_email: str
+    state: str
+    reason: str | None
+    kind: str = "invitation"
+
+    def as_json(self) -> dict:
+        return {"contact_email": self.contact_email, "state": self.state, "reason": self.reason}
 
 
 @dataclass
-class SendResult:
-    sent: int = 0
-    invited: int = 0
-    problems: list[SendProblem] = field(default_factory=list)
-    # Why the run ended before every invitation was tried, if it did.
-    stopped: str | None = None
+class CampaignStatus:
+    campaign: Campaign
+    states: dict[str, int]
+    reminders_sent: int
+    problems: list[Problem]
 
     @property
-    def failed(self) -> int:
-        return len(self.problems)
+    def in_flight(self) -> int:
+        """Invitations not yet decided: queued or being handed to the mail server."""
+        return self.states["queued"] + self.states["sending"]
+
+    def as_json(self) -> dict:
+        return {
+            "campaign": self.campaign.id,
+            "states": self.states,
+            "reminders_sent": self.reminders_sent,
+            "problems": [problem.as_json() for problem in self.problems],
+        }
 
 
 def split_account_ids(text: str | None) -> list[str]:
@@ -70,12 +98,14 @@ def create_campaign(
     kind: str,
     name: str,
     days_open: int,
+    remind_after_days: int | None,
     account_ids: list[str] | None = None,
     now: datetime | None = None,
 ) -> Campaign:
     """An NPS campaign asks every active account. An exit campaign asks the accounts
     named by ``account_ids`` (the CSV's account_id), or else every account that churned
-    since the last exit campaign was created."""
+    since the last exit campaign was created. Contacts who have not answered get one
+    reminder ``remind_after_days`` after their invitation (None: no reminder)."""
     now = now or utcnow()
     name = name.strip()
     if kind not in SURVEY_KINDS:
@@ -88,7 +118,17 @@ def create_campaign(
         raise CampaignError(f"a campaign stays open from 1 to {MAX_DAYS_OPEN} days")
     if account_ids and kind != "exit":
         raise CampaignError("only an exit campaign is sent to chosen accounts")
-    campaign = Campaign(kind=kind, name=name, created_at=now, closes_at=now + timedelta(days_open))
+    if remind_after_days is not None and not 0 <= remind_after_days <= MAX_REMIND_AFTER_DAYS:
+        raise CampaignError(
+            f"a reminder goes 0 to {MAX_REMIND_AFTER_DAYS} days after the invitation"
+        )
+    campaign = Campaign(
+        kind=kind,
+        name=name,
+        created_at=now,
+        closes_at=now + timedelta(days_open),
+        remind_after_days=remind_after_days,
+    )
     if kind == "exit":
         campaign.accounts = _exit_accounts(session, account_ids)
     session.add(campaign)
@@ -119,10 +159,10 @@ def _exit_accounts(session: Session, account_ids: list[str] | None) -> list[Acco
 
 
 def audience(campaign: Campaign) -> sa.Select:
-    """The ids of the contacts a campaign asks: for NPS every subscribed contact of every
-    active account (churned accounts are not asked for NPS); for an exit survey every
-    subscribed contact of the campaign's accounts."""
-    contacts = sa.select(Contact.id).join(Account).where(Contact.unsubscribed_at.is_(None))
+    """The ids of the contacts a campaign asks: for NPS every contact of every active
+    account (churned accounts are not asked for NPS); for an exit survey every contact of
+    the campaign's accounts. Those who must not be mailed are queued as skipped."""
+    contacts = sa.select(Contact.id).join(Account)
     if campaign.kind == "exit":
         return contacts.where(
             Account.id.in_(
@@ -134,22 +174,19 @@ def audience(campaign: Campaign) -> sa.Select:
     return contacts.where(Account.status == "active")
 
 
-def send_campaign(
+def queue_campaign(
     session: Session,
     campaign_id: int,
     *,
-    mail: MailSettings,
+    link_key: bytes,
+    fatigue_days: int,
     now: datetime | None = None,
-) -> SendResult:
-    """Invite every contact of the audience who has no invitation yet, then mail every
-    invitation not yet sent, one message per contact, over one SMTP connection. Sending
-    again never mails a contact twice; contacts added since the last send get theirs now.
-
-    A recipient the server refuses, or whose message cannot be built, is reported in
-    ``result.problems`` with the reason and stays unsent (the next send tries it again);
-    the others go in the same run. A server that cannot be reached is a CampaignError
-    before anything is claimed; one that stops answering midway ends the run with
-    ``result.stopped`` saying why."""
+) -> QueueResult:
+    """Invite every contact of the audience who has no invitation yet and queue the
+    invitation e-mail of every invitation that has none; commits. A contact who is
+    unsubscribed, undeliverable, or (for NPS) got another NPS invitation in the last
+    ``fatigue_days`` is queued as skipped with that reason. Safe to run again and by
+    several senders at once: nobody is invited or queued twice."""
     now = now or utcnow()
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
@@ -159,121 +196,303 @@ def send_campaign(
             f"campaign {campaign_id} closed on {campaign.closes_at:%Y-%m-%d %H:%M} UTC; "
             "its links no longer work, so nothing was sent"
         )
-    result = SendResult(invited=_invite_audience(session, campaign, now))
-    session.commit()
-
-    eligible = audience(campaign).subquery()
-    pending = session.scalars(
-        sa.select(Invitation)
+    result = QueueResult(invited=_invite_audience(session, campaign, link_key, now))
+    reason = _skip_reason(campaign, fatigue_days, now)
+    unqueued = (
+        sa.select(Invitation.id, Invitation.campaign_id, reason.label("reason"))
+        .join(Contact, Contact.id == Invitation.contact_id)
         .where(
             Invitation.campaign_id == campaign.id,
-            Invitation.sent_at.is_(None),
-            Invitation.contact_id.in_(sa.select(eligible.c.id)),
+            ~sa.exists().where(
+                Delivery.invitation_id == Invitation.id, Delivery.kind == "invitation"
+            ),
         )
-        .options(joinedload(Invitation.contact))
-        .order_by(Invitation.id)
-    ).all()
-    if not pending:
-        return result
-
-    with SMTPTransport(mail.smtp) as transport:
-        try:
-            transport.connect()
-        except MailServerError as error:
-            raise CampaignError(f"{error}; nothing was sent, send again when it is up") from None
-        for invitation in pending:
-            token = new_token()
-            if not _claim(session, invitation, token, now):
-                continue
-            try:
-                message, addresses = invitation_message(campaign, invitation.contact, token, mail)
-                transport.send(message, addresses)
-            except RecipientRefusedError as refusal:
-                _release(session, invitation, refusal.reason)
-                result.problems.append(SendProblem(invitation.contact.email, refusal.reason))
-                logger.warning(
-                    "invitation %d not sent: %s", invitation.id, refusal.code or "not sendable"
-                )
-                continue
-            except MailServerError as error:
-                # The message may or may not have reached the server; it is released, and
-                # the next message tries a new connection once.
-                _release(session, invitation, str(error))
-                result.problems.append(SendProblem(invitation.contact.email, str(error)))
-                logger.warning("invitation %d not sent: the mail server went away", invitation.id)
-                try:
-                    transport.connect()
-                except MailServerError as again:
-                    result.stopped = f"{again}; the rest were not sent, send again to go on"
-                    break
-                continue
-            invitation.sent_at = utcnow()
-            invitation.send_error = None
-            session.commit()
-            result.sent += 1
+    )
+    rows = session.execute(unqueued).all()
+    _insert_ignoring_duplicates(
+        session,
+        Delivery,
+        [
+            {
+                "kind": "invitation",
+                "campaign_id": row.campaign_id,
+                "invitation_id": row.id,
+                "state": "skipped" if row.reason else "queued",
+                "reason": row.reason,
+                "due_at": None if row.reason else now,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+        ["invitation_id", "kind"],
+    )
+    for row in rows:
+        if row.reason:
+            result.skipped[row.reason] = result.skipped.get(row.reason, 0) + 1
+        else:
+            result.queued += 1
+    session.commit()
     logger.info(
-        "campaign %d: %d sent, %d not sent, %d newly invited",
+        "campaign %d: %d invited, %d queued, %d skipped",
         campaign.id,
-        result.sent,
-        len(result.problems),
         result.invited,
+        result.queued,
+        sum(result.skipped.values()),
     )
     return result
 
 
-def _invite_audience(session: Session, campaign: Campaign, now: datetime) -> int:
-    """Add an invitation for every contact of the audience who has none. Two senders
-    may do this at once: a contact the other one invited first is skipped, not an error."""
+def _skip_reason(campaign: Campaign, fatigue_days: int, now: datetime) -> sa.Case:
+    """SQL: why a contact of the campaign is not mailed, or NULL."""
+    whens = [
+        (Contact.unsubscribed_at.is_not(None), "unsubscribed"),
+        (Contact.undeliverable_at.is_not(None), "undeliverable"),
+    ]
+    if campaign.kind == "nps" and fatigue_days > 0:
+        other = sa.orm.aliased(Invitation)
+        other_campaign = sa.orm.aliased(Campaign)
+        recently_asked = (
+            sa.exists()
+            .where(
+                other.contact_id == Invitation.contact_id,
+                other.campaign_id != campaign.id,
+                other.sent_at >= now - timedelta(days=fatigue_days),
+            )
+            .where(other_campaign.id == other.campaign_id, other_campaign.kind == "nps")
+        )
+        whens.append((recently_asked, "fatigue"))
+    return sa.case(*whens, else_=sa.null())
+
+
+def _invite_audience(session: Session, campaign: Campaign, link_key: bytes, now: datetime) -> int:
+    """Add an invitation, with its link's nonce and hash, for every contact of the audience
+    who has none. Another sender doing the same at once is not an error: whichever
+    invites a contact first, the other skips it."""
     already = sa.select(Invitation.contact_id).where(Invitation.campaign_id == campaign.id)
-    missing = audience(campaign).where(Contact.id.not_in(already))
-    contact_ids = session.scalars(missing).all()
-    if not contact_ids:
+    contact_ids = session.scalars(audience(campaign).where(Contact.id.not_in(already))).all()
+    rows = []
+    for contact_id in contact_ids:
+        nonce = new_nonce()
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "contact_id": contact_id,
+                "token_nonce": nonce,
+                "token_hash": token_hash(token_for(link_key, nonce)),
+                "created_at": now,
+            }
+        )
+    return _insert_ignoring_duplicates(session, Invitation, rows, ["campaign_id", "contact_id"])
+
+
+def _insert_ignoring_duplicates(
+    session: Session, model: type, rows: list[dict], key: list[str]
+) -> int:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, in chunks; returns the rows inserted."""
+    if not rows:
         return 0
     insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[
         session.get_bind().dialect.name
     ]
-    invited = 0
-    for start in range(0, len(contact_ids), INSERT_CHUNK):
+    inserted = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
         statement = (
-            insert(Invitation)
-            .values(
-                [
-                    {"campaign_id": campaign.id, "contact_id": contact_id, "created_at": now}
-                    for contact_id in contact_ids[start : start + INSERT_CHUNK]
-                ]
+            insert(model)
+            .values(rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=key)
+        )
+        inserted += session.execute(statement).rowcount
+    return inserted
+
+
+def queue_reminders(session: Session, now: datetime | None = None) -> int:
+    """Queue the one reminder of every invitation that is due one: its campaign reminds
+    and is open, its invitation went out ``remind_after_days`` ago or more, and its
+    contact has not answered, unsubscribed or bounced. Never two (a unique key);
+    commits. Returns how many were queued."""
+    now = now or utcnow()
+    campaigns = session.execute(
+        sa.select(Campaign.id, Campaign.remind_after_days).where(
+            Campaign.remind_after_days.is_not(None), Campaign.closes_at > now
+        )
+    ).all()
+    queued = 0
+    for campaign_id, days in campaigns:
+        due = (
+            sa.select(Invitation.id)
+            .join(Contact, Contact.id == Invitation.contact_id)
+            .where(
+                Invitation.campaign_id == campaign_id,
+                Invitation.sent_at <= now - timedelta(days=days),
+                Invitation.token_nonce.is_not(None),
+                Contact.unsubscribed_at.is_(None),
+                Contact.undeliverable_at.is_(None),
+                ~sa.exists().where(Response.invitation_id == Invitation.id),
+                ~sa.exists().where(
+                    Delivery.invitation_id == Invitation.id, Delivery.kind == "reminder"
+                ),
             )
-            .on_conflict_do_nothing(index_elements=["campaign_id", "contact_id"])
         )
-        invited += session.execute(statement).rowcount
-    return invited
+        queued += _insert_ignoring_duplicates(
+            session,
+            Delivery,
+            [
+                {
+                    "kind": "reminder",
+                    "campaign_id": campaign_id,
+                    "invitation_id": invitation_id,
+                    "state": "queued",
+                    "due_at": now,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for invitation_id in session.scalars(due)
+            ],
+            ["invitation_id", "kind"],
+        )
+    session.commit()
+    if queued:
+        logger.info("%d reminders queued", queued)
+    return queued
 
 
-def _claim(session: Session, invitation: Invitation, token: str, now: datetime) -> bool:
-    """Take the invitation for this sender and give it its token, unless another sender
-    has it or it went out meanwhile."""
-    claimed = session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.sent_at.is_(None),
-            sa.or_(Invitation.claimed_at.is_(None), Invitation.claimed_at < now - CLAIM_TIMEOUT),
-        )
-        .values(token_hash=token_hash(token), claimed_at=utcnow())
+def remove_old_free_texts(session: Session, retention_days: int, now: datetime) -> int:
+    """Free texts older than ``retention_days`` go, with the words quoted from them;
+    scores and reasons stay. Commits; returns how many answers lost their text."""
+    cutoff = now - timedelta(days=retention_days)
+    old = sa.select(Response.id).where(Response.answered_at < cutoff, Response.comment.is_not(None))
+    session.execute(
+        sa.update(ResponseReason)
+        .where(ResponseReason.response_id.in_(old))
+        .values(evidence=[])
+        .execution_options(synchronize_session=False)
+    )
+    removed = session.execute(
+        sa.update(Response)
+        .where(Response.answered_at < cutoff, Response.comment.is_not(None))
+        .values(comment=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.commit()
-    return claimed == 1
+    if removed:
+        logger.info("%d free texts older than %d days removed", removed, retention_days)
+    return removed
 
 
-def _release(session: Session, invitation: Invitation, reason: str) -> None:
-    """Give the invitation back, unsent, with why: the next send tries it again."""
-    session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id)
-        .values(token_hash=None, claimed_at=None, send_error=reason[:SEND_ERROR_MAX_LENGTH])
-        .execution_options(synchronize_session=False)
+@dataclass
+class TickResult:
+    unknown: int
+    reminders: int
+    free_texts_removed: int
+    due: int
+
+
+def run_tick(
+    session: Session,
+    *,
+    settings: "DispatchSettings",
+    retention_days: int,
+    now: datetime | None = None,
+) -> TickResult:
+    """The periodic work, safe to run often and by several processes at once: rows left
+    in ``sending`` too long become ``unknown``, due reminders are queued, free texts past
+    their retention go. ``due`` is how many deliveries are waiting to be sent (new
+    reminders, retries whose time has come, rows a dead sender had claimed); commits."""
+    from surveys.delivery.dispatcher import recover
+
+    now = now or utcnow()
+    return TickResult(
+        unknown=recover(session, settings, now),
+        reminders=queue_reminders(session, now),
+        free_texts_removed=remove_old_free_texts(session, retention_days, now),
+        due=pending_count(session, due_by=now),
     )
+
+
+def queue_test(
+    session: Session, campaign_id: int, *, recipient: str, language: str, now: datetime
+) -> Delivery:
+    """A staff member's test of the campaign's e-mail, in ``language``; commits."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignError(f"there is no campaign {campaign_id}")
+    delivery = Delivery(
+        kind="test",
+        campaign_id=campaign_id,
+        recipient=recipient,
+        language=language,
+        state="queued",
+        due_at=now,
+        attempts=0,
+        created_at=now,
+    )
+    session.add(delivery)
     session.commit()
+    return delivery
+
+
+def retry(session: Session, campaign_id: int, *, states: tuple[str, ...], now: datetime) -> int:
+    """Queue again, on purpose, the campaign's e-mails in ``states`` (``failed``,
+    ``unknown``); commits. An ``unknown`` one may have gone out already, so its contact may
+    get a second copy, with the same link."""
+    if session.get(Campaign, campaign_id) is None:
+        raise CampaignError(f"there is no campaign {campaign_id}")
+    count = session.execute(
+        sa.update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(states))
+        .values(state="queued", due_at=now, claimed_by=None, claimed_at=None, attempts=0)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    logger.info("campaign %d: %d deliveries queued again (%s)", campaign_id, count, states)
+    return count
+
+
+def campaign_status(session: Session, campaign_id: int) -> CampaignStatus:
+    """Invitations per delivery state, reminders sent, and every contact whose e-mail
+    failed, bounced, may not have gone (unknown) or was skipped, with why."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignError(f"there is no campaign {campaign_id}")
+    counts = {
+        (kind, state): count
+        for kind, state, count in session.execute(
+            sa.select(Delivery.kind, Delivery.state, sa.func.count())
+            .where(Delivery.campaign_id == campaign_id, Delivery.kind != "test")
+            .group_by(Delivery.kind, Delivery.state)
+        )
+    }
+    states = {state: counts.get(("invitation", state), 0) for state in STATES}
+    problems = [
+        Problem(email, state, reason, kind)
+        for email, state, reason, kind in session.execute(
+            sa.select(Contact.email, Delivery.state, Delivery.reason, Delivery.kind)
+            .join(Invitation, Invitation.id == Delivery.invitation_id)
+            .join(Contact, Contact.id == Invitation.contact_id)
+            .where(
+                Delivery.campaign_id == campaign_id,
+                Delivery.state.in_(("failed", "bounced", "unknown", "skipped")),
+            )
+            .order_by(Delivery.state, Contact.email, Delivery.kind)
+        )
+    ]
+    return CampaignStatus(campaign, states, counts.get(("reminder", "sent"), 0), problems)
+
+
+def pending_count(
+    session: Session, campaign_id: int | None = None, *, due_by: datetime | None = None
+) -> int:
+    """Deliveries still to go (queued, or failed and to be tried again), optionally of one
+    campaign, optionally only those due by ``due_by``."""
+    query = sa.select(sa.func.count()).where(
+        Delivery.state.in_(PENDING), Delivery.due_at.is_not(None)
+    )
+    if campaign_id is not None:
+        query = query.where(Delivery.campaign_id == campaign_id)
+    if due_by is not None:
+        query = query.where(Delivery.due_at <= due_by)
+    return session.scalar(query)
 
 
 def campaign_summaries(session: Session, now: datetime | None = None) -> list[dict]:

@@ -7,14 +7,12 @@ from surveys.campaigns.services import (
     CampaignError,
     campaign_summaries,
     create_campaign,
-    send_campaign,
+    queue_campaign,
     split_account_ids,
 )
+from surveys.campaigns.tokens import link_key
+from surveys.delivery.queue import BrokerUnavailableError, kick
 from surveys.extensions import db
-from surveys.mail.messages import MailSettings
-
-# Problems named in the flash after a send; the CLI lists them all.
-PROBLEMS_SHOWN = 5
 
 blueprint = staff_only(Blueprint("campaigns", __name__, url_prefix="/campaigns"))
 
@@ -39,6 +37,7 @@ def create() -> Response | tuple[str, int]:
                 kind=form.kind.data,
                 name=form.name.data,
                 days_open=form.days_open.data,
+                remind_after_days=form.remind_after_days.data,
                 account_ids=split_account_ids(form.accounts.data),
             )
         except CampaignError as error:
@@ -59,28 +58,32 @@ def create() -> Response | tuple[str, int]:
 
 @blueprint.post("/<int:campaign_id>/send")
 def send(campaign_id: int) -> Response:
-    if SendForm().validate_on_submit():
-        try:
-            result = send_campaign(
-                db.session, campaign_id, mail=MailSettings.from_config(current_app.config)
-            )
-        except CampaignError as error:
-            flash(f"Not sent: {error}.", "error")
-        else:
-            flash(f"{result.sent} invitation(s) sent.", "success")
-            if result.problems:
-                shown = "; ".join(
-                    f"{problem.email}: {problem.reason}"
-                    for problem in result.problems[:PROBLEMS_SHOWN]
-                )
-                more = len(result.problems) - PROBLEMS_SHOWN
-                flash(
-                    f"{result.failed} not sent ({shown}{f'; and {more} more' if more > 0 else ''})."
-                    " They are kept: send again to retry them.",
-                    "error",
-                )
-            if result.stopped:
-                flash(f"Stopped: {result.stopped}.", "error")
-    else:
+    """Queue the e-mails and answer at once; they go in the background (or on the
+    workers), and the campaign's page shows how far they got."""
+    if not SendForm().validate_on_submit():
         flash("The form expired; try again.", "error")
+        return redirect(url_for(".index"))
+    config = current_app.config
+    try:
+        result = queue_campaign(
+            db.session,
+            campaign_id,
+            link_key=link_key(config["SECRET_KEY"]),
+            fatigue_days=config["NPS_FATIGUE_DAYS"],
+        )
+    except CampaignError as error:
+        flash(f"Not sent: {error}.", "error")
+        return redirect(url_for(".index"))
+    message = f"{result.queued} invitation(s) queued; they are being sent."
+    if result.skipped:
+        message += " Skipped: " + ", ".join(
+            f"{count} {reason}" for reason, count in sorted(result.skipped.items())
+        )
+        message += "."
+    flash(message, "success")
+    if result.queued:
+        try:
+            kick(result.queued, in_background=True)
+        except BrokerUnavailableError as error:
+            flash(f"{error}.", "error")
     return redirect(url_for(".index"))

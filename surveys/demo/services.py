@@ -34,6 +34,7 @@ from surveys.accounts.models import Account, Contact
 from surveys.accounts.services import ImportResult, import_contacts_csv
 from surveys.campaigns.models import Campaign, Invitation, Response, ResponseReason
 from surveys.campaigns.tokens import new_token, token_hash
+from surveys.delivery.models import Delivery
 from surveys.reasons.services import classify_comment
 
 logger = logging.getLogger(__name__)
@@ -225,16 +226,27 @@ def load_demo(session: Session, now: datetime) -> DemoResult:
 def _sent_invitation(
     session: Session, campaign: Campaign, contact: Contact, sent_at: datetime
 ) -> Invitation:
-    """An invitation that went out at ``sent_at``; its token was never shown to anyone."""
+    """An invitation whose e-mail went out at ``sent_at``; its token was never shown to
+    anyone (and, without a nonce, it gets no reminder)."""
     invitation = Invitation(
         campaign=campaign,
         contact=contact,
         token_hash=token_hash(new_token()),
-        claimed_at=sent_at,
         sent_at=sent_at,
         created_at=sent_at,
     )
-    session.add(invitation)
+    session.add(
+        Delivery(
+            kind="invitation",
+            campaign=campaign,
+            invitation=invitation,
+            state="sent",
+            attempts=1,
+            attempted_at=sent_at,
+            sent_at=sent_at,
+            created_at=sent_at,
+        )
+    )
     return invitation
 
 

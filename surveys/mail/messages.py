@@ -3,12 +3,12 @@ the contact's language, and headers that every mailbox provider reads as meant."
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
+from typing import Protocol
 
-from surveys.accounts.models import Contact
-from surveys.campaigns.models import Campaign
 from surveys.i18n import customer_gettext, render_customer_template, translatable
 from surveys.mail.transport import POLICY, Envelope, SMTPSettings, envelope
 from surveys.respond.links import answer_url, unsubscribe_url
@@ -22,9 +22,24 @@ COMPANY_SUBJECTS = {
     "nps": translatable("How likely are you to recommend %(company)s?"),
     "exit": translatable("Why did you leave %(company)s?"),
 }
+REMINDER_SUBJECT = translatable("Reminder: %(subject)s")
+TEST_SUBJECT = "[Test] %(subject)s"
 # Line breaks, tabs and other control characters, which have no place in a header's
 # display name (an old import may have stored a name with one).
 _HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+class CampaignFacts(Protocol):
+    """What an invitation e-mail says about its campaign (a Campaign, or a plain row)."""
+
+    kind: str
+    closes_at: datetime
+
+
+class ContactFacts(Protocol):
+    email: str
+    name: str | None
+    language: str
 
 
 @dataclass(frozen=True)
@@ -60,12 +75,21 @@ def _address(name: str | None, address: str) -> Address:
 
 
 def invitation_message(
-    campaign: Campaign, contact: Contact, token: str, settings: MailSettings
+    campaign: CampaignFacts,
+    contact: ContactFacts,
+    token: str,
+    settings: MailSettings,
+    *,
+    message_id: str,
+    reminder: bool = False,
+    test: bool = False,
 ) -> tuple[EmailMessage, Envelope]:
-    """The invitation for one contact, in the contact's language, with a plain-text part,
-    an HTML part that renders in mail clients, a visible unsubscribe link and the
-    RFC 8058 one-click unsubscribe headers; and the envelope to send it with. Raises
-    ``RecipientRefusedError`` when the contact's address cannot be written on an envelope."""
+    """The invitation (or its reminder, or a staff member's test of it) for one contact, in
+    the contact's language, with a plain-text part, an HTML part that renders in mail
+    clients, a visible unsubscribe link and the RFC 8058 one-click unsubscribe headers;
+    and the envelope to send it with. ``message_id`` is the local part of a Message-ID
+    that stays the same however often the message is tried. Raises
+    ``RecipientRefusedError`` when the address cannot be written on an envelope."""
     addresses = envelope(settings.sender, contact.email)
     unsubscribe = unsubscribe_url(settings.base_url, token)
     language = contact.language
@@ -77,6 +101,7 @@ def invitation_message(
         "unsubscribe_url": unsubscribe,
         "company": settings.company,
         "company_logo_url": settings.logo_url,
+        "reminder": reminder,
     }
     if settings.company:
         subject = customer_gettext(
@@ -84,13 +109,17 @@ def invitation_message(
         )
     else:
         subject = customer_gettext(language, SUBJECTS[campaign.kind])
+    if reminder:
+        subject = customer_gettext(language, REMINDER_SUBJECT, subject=subject)
+    if test:
+        subject = TEST_SUBJECT % {"subject": subject}
 
     message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
     message["From"] = _address(settings.sender_name, addresses.sender)
     message["To"] = _address(contact.name, addresses.recipient)
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=addresses.sender.rpartition("@")[2])
+    message["Message-ID"] = f"<{message_id}@{addresses.sender.rpartition('@')[2]}>"
     # As it is: a URL longer than a header line, with no space to fold at (RFC 8058).
     message.set_raw("List-Unsubscribe", f"<{unsubscribe}>")
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
