@@ -52,7 +52,7 @@ def seed(database_url: str, invitations: int) -> list[str]:
     from surveys.extensions import db
 
     class Config(ProductionConfig):
-        SECRET_KEY = "bench"
+        SECRET_KEY = "bench-" * 8
         SQLALCHEMY_DATABASE_URI = database_url
 
     app = create_app(Config)
@@ -87,7 +87,6 @@ def seed(database_url: str, invitations: int) -> list[str]:
                     contact_id=contact.id,
                     token_hash=token_hash(token),
                     sent_at=now,
-                    claimed_at=now,
                 )
             )
         db.session.commit()
@@ -227,7 +226,7 @@ def main() -> None:
         env = {
             **os.environ,
             "SURVEYS_ENV": "production",
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-" * 8,
             "DATABASE_URL": database_url,
             "PYTHONPATH": str(ROOT),
         }

@@ -2,9 +2,14 @@
 
 import re
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from surveys.mail import mime
+from surveys.mail.messages import display_name
 from tests.conftest import build_app
 from tests.helpers import create_campaign, html_part, send, text_part, token_of
 
@@ -221,3 +226,31 @@ def test_a_company_name_with_markup_is_shown_as_text(database_url, smtp_sink, ma
     assert "<b>Evil</b>" not in html and "&lt;b&gt;Evil&lt;/b&gt;" in html
     page = app.test_client().get(f"/r/{token_of(smtp_sink.messages[0])}")
     assert "<b>Evil</b>" not in page.get_data(as_text=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(
+        st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=80
+    ),
+    subject=st.text(
+        st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=200
+    ),
+)
+def test_any_name_and_subject_read_back_as_written(name, subject):
+    """What ``surveys.mail.mime`` writes, a mail client reads back unchanged."""
+    name, subject = display_name(name), display_name(subject)
+    headers = [
+        mime.header("From", mime.address("Nordljus", "nps@nordljus.example", utf8=False)),
+        mime.header("To", mime.address(name, "anna@fjord.example", utf8=False)),
+        mime.header("Subject", subject),
+    ]
+    raw = mime.alternative(headers, "text åäö\n" + subject, "<p>html</p>")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    raw.decode("ascii")  # 7-bit clean without SMTPUTF8
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == subject
+    [to] = message["To"].addresses
+    assert (to.display_name, to.addr_spec) == (name, "anna@fjord.example")
+    body = message.get_body(("plain",)).get_content()
+    assert body.replace("\r\n", "\n") == "text åäö\n" + subject

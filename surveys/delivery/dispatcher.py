@@ -328,7 +328,7 @@ def _deliver_one(
     ledger.record(row.id, state="sending", claimed_at=now, attempted_at=now, attempts=attempts)
     ledger.commit()  # from here on, this one message may be in doubt
     try:
-        transport.send(message, addresses)
+        transport.send(message.data, addresses)
     except RecipientRefusedError as refusal:
         return _refused(row, refusal, attempts, settings, ledger, now)
     except MailServerError as error:

@@ -4,13 +4,12 @@ the contact's language, and headers that every mailbox provider reads as meant."
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
 
 from surveys.i18n import customer_gettext, render_customer_template, translatable
-from surveys.mail.transport import POLICY, Envelope, SMTPSettings, envelope
+from surveys.mail import mime
+from surveys.mail.transport import Envelope, SMTPSettings, envelope
 from surveys.respond.links import answer_url, unsubscribe_url
 
 SCORES = range(11)
@@ -69,9 +68,14 @@ def display_name(text: str | None) -> str:
     return " ".join(_HEADER_BREAKS.sub(" ", text or "").split())
 
 
-def _address(name: str | None, address: str) -> Address:
-    username, _, domain = address.rpartition("@")
-    return Address(display_name=display_name(name), username=username, domain=domain)
+@dataclass(frozen=True)
+class Outgoing:
+    """A built e-mail: what it says, and the bytes the mail server receives."""
+
+    subject: str
+    text: str
+    html: str
+    data: bytes
 
 
 def invitation_message(
@@ -83,7 +87,7 @@ def invitation_message(
     message_id: str,
     reminder: bool = False,
     test: bool = False,
-) -> tuple[EmailMessage, Envelope]:
+) -> tuple[Outgoing, Envelope]:
     """The invitation (or its reminder, or a staff member's test of it) for one contact, in
     the contact's language, with a plain-text part, an HTML part that renders in mail
     clients, a visible unsubscribe link and the RFC 8058 one-click unsubscribe headers;
@@ -113,25 +117,28 @@ def invitation_message(
         subject = customer_gettext(language, REMINDER_SUBJECT, subject=subject)
     if test:
         subject = TEST_SUBJECT % {"subject": subject}
-
-    message = EmailMessage(policy=POLICY)
-    message["Subject"] = subject
-    message["From"] = _address(settings.sender_name, addresses.sender)
-    message["To"] = _address(contact.name, addresses.recipient)
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = f"<{message_id}@{addresses.sender.rpartition('@')[2]}>"
-    # As it is: a URL longer than a header line, with no space to fold at (RFC 8058).
-    message.set_raw("List-Unsubscribe", f"<{unsubscribe}>")
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(
-        render_customer_template(f"mail/{campaign.kind}_invitation.txt", language, **context),
-        cte="quoted-printable",
-    )
-    message.add_alternative(
-        render_customer_template(f"mail/{campaign.kind}_invitation.html", language, **context),
-        subtype="html",
-        cte="quoted-printable",
-    )
-    # After the parts: setting content moves or clears every Content-* header.
-    message["Content-Language"] = language
-    return message, addresses
+    text = render_customer_template(f"mail/{campaign.kind}_invitation.txt", language, **context)
+    html = render_customer_template(f"mail/{campaign.kind}_invitation.html", language, **context)
+    utf8 = addresses.smtputf8
+    domain = addresses.sender.rpartition("@")[2]
+    headers = [
+        mime.header(
+            "From",
+            mime.address(display_name(settings.sender_name), addresses.sender, utf8=utf8),
+            utf8=utf8,
+        ),
+        mime.header(
+            "To",
+            mime.address(display_name(contact.name), addresses.recipient, utf8=utf8),
+            utf8=utf8,
+        ),
+        mime.header("Subject", display_name(subject), utf8=utf8),
+        mime.header("Date", formatdate(usegmt=True)),
+        mime.header("Message-ID", f"<{message_id}@{domain}>"),
+        mime.header("Content-Language", language),
+        # As it is: a URL longer than a header line, with no space to fold at (RFC 8058).
+        mime.header("List-Unsubscribe", f"<{unsubscribe}>"),
+        mime.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
+    data = mime.alternative(headers, text, html, utf8=utf8)
+    return Outgoing(subject, text, html, data), addresses

@@ -10,21 +10,11 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
 from types import TracebackType
 
 import idna
 
 logger = logging.getLogger(__name__)
-
-# Headers are folded only at whitespace: a value set with ``set_raw`` (List-Unsubscribe,
-# a URL longer than a line with no space in it) goes out as it is, where the default
-# refolding would turn it into an RFC 2047 encoded word that mailbox providers ignore.
-# Bodies are quoted-printable, so a server without 8BITMIME takes them too.
-POLICY = policy.SMTP.clone(refold_source="none", cte_type="7bit")
-# For a recipient whose address has non-ASCII letters before the @ (RFC 6531).
-POLICY_SMTPUTF8 = policy.SMTPUTF8.clone(refold_source="none")
 
 
 class MailServerError(Exception):
@@ -107,7 +97,7 @@ def envelope(sender: str, recipient: str) -> Envelope:
 
 
 class SMTPTransport:
-    """``with SMTPTransport(settings) as transport: transport.send(message, envelope)``."""
+    """``with SMTPTransport(settings) as transport: transport.send(data, envelope)``."""
 
     def __init__(self, settings: SMTPSettings):
         self.settings = settings
@@ -155,8 +145,9 @@ class SMTPTransport:
             ) from None
         self._smtp = smtp
 
-    def send(self, message: EmailMessage, addresses: Envelope) -> None:
-        """Hand one message to the server for one recipient."""
+    def send(self, data: bytes, addresses: Envelope) -> None:
+        """Hand one message (its bytes, as ``surveys.mail.mime`` builds them) to the
+        server for one recipient."""
         self.connect()
         smtp = self._smtp
         assert smtp is not None
@@ -168,7 +159,6 @@ class SMTPTransport:
                     "not offer SMTPUTF8, so it cannot take it"
                 )
             options = ["SMTPUTF8", "BODY=8BITMIME"]
-        data = message.as_bytes(policy=POLICY_SMTPUTF8 if addresses.smtputf8 else POLICY)
         try:
             smtp.sendmail(addresses.sender, [addresses.recipient], data, options)
         except smtplib.SMTPRecipientsRefused as error:
