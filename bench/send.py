@@ -205,12 +205,23 @@ def baseline(messages: list[tuple[str, str, bytes]], port: int) -> float:
     return len(messages) / (time.perf_counter() - start)
 
 
+def process_tree(pid: int) -> list[int]:
+    """A worker and its pool's processes."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            pids.extend(process_tree(int(child)))
+    return pids
+
+
 def rss_peak_mb(pid: int) -> float:
-    """A process's peak resident memory so far (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """The largest peak resident memory so far (VmHWM) of a worker's processes, in MB."""
+    peaks = []
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks, default=0.0)
 
 
 def sent_count(app, campaign_id: int) -> int:
@@ -287,7 +298,9 @@ def run_queue(options, workdir: Path, sink: Sink) -> dict:
                 "wsgi:celery",
                 "worker",
                 "--pool",
-                "solo",
+                options.pool,
+                "--concurrency",
+                str(options.concurrency),
                 "--hostname",
                 f"bench{number}@%h",
                 "--without-gossip",
@@ -353,6 +366,10 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--pool", default="prefork", help="Celery's pool of each worker")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="processes (or threads) of each worker"
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -367,7 +384,12 @@ def main() -> None:
     import logging
 
     logging.disable(logging.WARNING)
-    figures: dict[str, object] = {"contacts": options.contacts, "workers": options.workers}
+    figures: dict[str, object] = {
+        "contacts": options.contacts,
+        "workers": options.workers,
+        "pool": options.pool,
+        "concurrency": options.concurrency,
+    }
     with tempfile.TemporaryDirectory() as directory:
         workdir = options.keep or Path(directory)
         workdir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ Each step commits: the function names say which. Nothing here reads Flask's glob
 the callers pass the session, the settings and the time.
 """
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -188,6 +189,25 @@ class _Recipient:
     language: str
 
 
+@functools.cache
+def _update_statement(columns: tuple[str, ...]) -> sa.Update:
+    """UPDATE deliveries SET <columns> WHERE id = :_id, built once per set of columns: the
+    dispatcher runs a few of these for every message."""
+    return (
+        sa.update(_deliveries)
+        .where(_deliveries.c.id == sa.bindparam("_id"))
+        .values({column: sa.bindparam(column) for column in columns})
+    )
+
+
+_invitations = Invitation.__table__
+_INVITATION_SENT = (
+    sa.update(_invitations)
+    .where(_invitations.c.id == sa.bindparam("_id"))
+    .values(sent_at=sa.bindparam("sent_at"))
+)
+
+
 class _Ledger:
     """The batch's state changes, written with the next commit: a delivery handed to the
     server is recorded ``sent`` in the same commit that marks the next one ``sending``."""
@@ -206,13 +226,15 @@ class _Ledger:
         connection = self.session.connection()
         for delivery_id, values in self.pending:
             connection.execute(
-                sa.update(_deliveries).where(_deliveries.c.id == delivery_id).values(**values)
+                _update_statement(tuple(sorted(values))), {"_id": delivery_id, **values}
             )
-        for invitation_id, sent_at in self.invitations_sent:
+        if self.invitations_sent:
             connection.execute(
-                sa.update(Invitation.__table__)
-                .where(Invitation.__table__.c.id == invitation_id)
-                .values(sent_at=sent_at)
+                _INVITATION_SENT,
+                [
+                    {"_id": invitation_id, "sent_at": sent_at}
+                    for invitation_id, sent_at in self.invitations_sent
+                ],
             )
         for contact_id, moment, reason in self.undeliverable:
             connection.execute(
