@@ -272,3 +272,10 @@ def test_campaigns_list_says_open_or_closed(app, runner, make_account):
     lines = runner.invoke(args=["campaigns", "list"]).output.splitlines()
     assert any(line.startswith(f"{open_id}\tnps") and "\topen until " in line for line in lines)
     assert f"{closed_id}\tnps\tAutumn NPS\tclosed 2026-02-01\t0 sent\t0 answered" in lines
+
+
+def test_a_campaign_id_no_database_holds_is_a_404_not_a_500(client):
+    # a 64-bit number: SQLite cannot bind it and PostgreSQL's integer column cannot hold it
+    assert client.post("/campaigns/99999999999999999999/send").status_code == 404
+    assert client.post(f"/campaigns/{2**31}/send").status_code == 404
+    assert client.post("/campaigns/-1/send").status_code == 404

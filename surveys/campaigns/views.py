@@ -56,7 +56,7 @@ def create() -> Response | tuple[str, int]:
     )
 
 
-@blueprint.post("/<int:campaign_id>/send")
+@blueprint.post("/<id:campaign_id>/send")
 def send(campaign_id: int) -> Response:
     """Queue the e-mails and answer at once; they go in the background (or on the
     workers), and the campaign's page shows how far they got."""
