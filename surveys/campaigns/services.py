@@ -76,13 +76,15 @@ class Problem:
 
 @dataclass
 class CampaignStatus:
-    """``problems`` may be one page of them; ``problem_count`` is how many there are."""
+    """``states`` counts invitation e-mails, ``reminder_states`` reminders; ``problems``
+    may be one page of them, ``problem_count`` is how many there are."""
 
     campaign: Campaign
     states: dict[str, int]
     reminders_sent: int
     problems: list[Problem]
     problem_count: int
+    reminder_states: dict[str, int] = field(default_factory=dict)
 
     @property
     def in_flight(self) -> int:
@@ -622,7 +624,12 @@ def campaign_status(
     else:
         problem_count = session.scalar(sa.select(sa.func.count()).select_from(listed.subquery()))
     return CampaignStatus(
-        campaign, states, counts.get(("reminder", "sent"), 0), problems, problem_count
+        campaign,
+        states,
+        counts.get(("reminder", "sent"), 0),
+        problems,
+        problem_count,
+        {state: counts.get(("reminder", state), 0) for state in STATES},
     )
 
 
