@@ -675,3 +675,99 @@ def test_every_staff_post_needs_its_csrf_token(database_url, make_account, smtp_
     assert response.status_code == 302
     wait_for_background()
     assert len(smtp_server.to("anna@fjord.example")) == 1
+
+
+# --- An exit campaign's accounts are picked, not typed --------------------------------
+
+
+def test_the_new_campaign_form_lists_the_churned_accounts_to_pick(
+    app, client, runner, make_account
+):
+    make_account(
+        "en",
+        external_id="GONE1",
+        name="Fjordkraft AS",
+        status="churned",
+        churned_at=datetime(2026, 3, 31, tzinfo=UTC),
+    )
+    make_account("en", external_id="STAYS", name="Still Here AB")
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert 'type="checkbox"' in page and 'value="GONE1"' in page
+    assert "Fjordkraft AS" in page and "GONE1 · churned 2026-03-31" in page
+    assert "since the last exit campaign" in page
+    assert "STAYS" not in page and "Still Here AB" not in page
+    assert 'name="accounts" type="text"' not in page  # no typing
+
+
+def test_an_exit_campaign_asks_the_ticked_accounts(app, client, make_account):
+    long_ago = datetime(2025, 1, 1, tzinfo=UTC)
+    first = make_account("en", external_id="GONE1", status="churned", churned_at=long_ago)
+    make_account("en", external_id="GONE2", status="churned", churned_at=long_ago)
+    third = make_account("en", external_id="GONE3", status="churned", churned_at=long_ago)
+    response = client.post(
+        "/campaigns/",
+        data={"kind": "exit", "name": "Exit", "days_open": 14, "accounts": ["GONE1", "GONE3"]},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        campaign = db.session.scalar(sa.select(Campaign))
+        assert response.headers["Location"] == f"/campaigns/{campaign.id}"
+        assert sorted(account.id for account in campaign.accounts) == sorted(
+            [first.account_id, third.account_id]
+        )
+
+
+def test_an_exit_campaign_with_none_ticked_asks_who_churned_since_the_last(
+    app, client, runner, make_account
+):
+    make_account(
+        "en", external_id="OLD", status="churned", churned_at=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    assert (
+        client.post("/campaigns/", data={"kind": "exit", "name": "A", "days_open": 3}).status_code
+        == 302
+    )
+    with app.app_context():
+        first = db.session.scalar(sa.select(Campaign))
+        assert [account.external_id for account in first.accounts] == ["OLD"]
+        first.created_at -= timedelta(days=10)
+        db.session.commit()
+    response = client.post("/campaigns/", data={"kind": "exit", "name": "B", "days_open": 3})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "No account has churned since the last exit campaign" in page
+    assert "tick the accounts to ask" in page and "--accounts" not in page
+    make_account("en", external_id="NEW", status="churned", churned_at=datetime.now(UTC))
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "NEW · churned" in page
+    new_row = page[page.index('value="NEW"') :]
+    assert "since the last exit campaign" in new_row[: new_row.index("</li>")]
+    old_row = page[page.index('value="OLD"') :]
+    assert "since the last exit campaign" not in old_row[: old_row.index("</li>")]
+    assert (
+        client.post("/campaigns/", data={"kind": "exit", "name": "C", "days_open": 3}).status_code
+        == 302
+    )
+    with app.app_context():
+        latest = db.session.scalars(sa.select(Campaign).order_by(Campaign.id.desc())).first()
+        assert [account.external_id for account in latest.accounts] == ["NEW"]
+
+
+def test_the_form_refuses_accounts_it_did_not_offer(app, client, make_account):
+    make_account("en", external_id="ACTIVE")
+    make_account("en", external_id="GONE", status="churned", churned_at=datetime.now(UTC))
+    for data in [
+        {"kind": "exit", "name": "X", "days_open": 3, "accounts": ["ACTIVE"]},
+        {"kind": "exit", "name": "X", "days_open": 3, "accounts": ["NOPE"]},
+        {"kind": "exit", "name": "X", "days_open": 3, "accounts": ["GONE", "GONE\r\nX"]},
+    ]:
+        response = client.post("/campaigns/", data=data)
+        assert response.status_code == 400
+        assert "valid choice" in response.get_data(as_text=True)
+    response = client.post(
+        "/campaigns/", data={"kind": "nps", "name": "X", "days_open": 3, "accounts": ["GONE"]}
+    )
+    assert response.status_code == 400
+    assert "only an exit campaign is sent to chosen accounts" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Campaign.id))) == 0

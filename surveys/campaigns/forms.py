@@ -1,8 +1,9 @@
 from babel import Locale
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveys.accounts.models import LANGUAGES
 from surveys.campaigns.services import (
@@ -38,11 +39,14 @@ class CampaignForm(FlaskForm):
             Length(max=NAME_MAX_LENGTH, message=f"At most {NAME_MAX_LENGTH} characters."),
         ],
     )
-    accounts = StringField(
+    # The churned accounts to ask, as checkboxes; the view sets the choices.
+    accounts = SelectMultipleField(
         "Accounts (exit only)",
-        description="account_ids, comma-separated; empty: every account that churned "
-        "since the last exit campaign",
-        validators=[Optional()],
+        description="none ticked: every account that churned since the last exit campaign "
+        "(marked below)",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        choices=[],
     )
     days_open = IntegerField(
         "Open for (days)",

@@ -51,6 +51,15 @@ class CampaignError(Exception):
     """A campaign request that cannot be done; the message says why."""
 
 
+class NoChurnedAccountsError(CampaignError):
+    """An exit campaign named no accounts and none churned since ``last_exit``."""
+
+    def __init__(self, last_exit: datetime | None):
+        since = f" since the last exit campaign ({last_exit:%Y-%m-%d})" if last_exit else ""
+        super().__init__(f"no account has churned{since}; name the accounts with --accounts")
+        self.since = since
+
+
 @dataclass
 class QueueResult:
     """What ``queue_campaign`` did: contacts newly invited, e-mails queued, and contacts
@@ -223,8 +232,7 @@ def _exit_accounts(session: Session, account_ids: list[str] | None) -> list[Acco
         churned = churned.where(Account.churned_at > last_exit)
     accounts = session.scalars(churned.order_by(Account.external_id)).all()
     if not accounts:
-        since = f" since the last exit campaign ({last_exit:%Y-%m-%d})" if last_exit else ""
-        raise CampaignError(f"no account has churned{since}; name the accounts with --accounts")
+        raise NoChurnedAccountsError(last_exit)
     return list(accounts)
 
 

@@ -23,8 +23,10 @@ from surveys.campaigns.forms import (
 from surveys.campaigns.models import Campaign
 from surveys.campaigns.services import (
     CampaignError,
+    NoChurnedAccountsError,
     campaign_status,
     campaign_summaries,
+    churned_accounts,
     create_campaign,
     get_campaign,
     invitation_preview,
@@ -32,7 +34,6 @@ from surveys.campaigns.services import (
     queue_test,
     recent_tests,
     retry,
-    split_account_ids,
 )
 from surveys.campaigns.tokens import link_key
 from surveys.columns import utcnow
@@ -49,23 +50,32 @@ PROBLEMS_PER_PAGE = 100
 MAX_PROBLEMS_PAGE = 100_000
 
 
-def _index_page(form: CampaignForm) -> str:
+def _campaign_form() -> tuple[CampaignForm, dict]:
+    """The new-campaign form with the churned accounts an exit campaign can pick from."""
+    churned = {account.external_id: account for account in churned_accounts(db.session)}
+    form = CampaignForm()
+    form.accounts.choices = [(account.external_id, account.name) for account in churned.values()]
+    return form, churned
+
+
+def _index_page(form: CampaignForm, churned: dict) -> str:
     return render_template(
         "campaigns/index.html",
         summaries=campaign_summaries(db.session),
         form=form,
+        churned=churned,
         send_form=ButtonForm(),
     )
 
 
 @blueprint.get("/")
 def index() -> str:
-    return _index_page(CampaignForm())
+    return _index_page(*_campaign_form())
 
 
 @blueprint.post("/")
 def create() -> Response | tuple[str, int]:
-    form = CampaignForm()
+    form, churned = _campaign_form()
     if form.validate_on_submit():
         try:
             campaign = create_campaign(
@@ -74,14 +84,18 @@ def create() -> Response | tuple[str, int]:
                 name=form.name.data,
                 days_open=form.days_open.data,
                 remind_after_days=form.remind_after_days.data,
-                account_ids=split_account_ids(form.accounts.data),
+                account_ids=form.accounts.data,
             )
+        except NoChurnedAccountsError as error:
+            form.accounts.errors = [
+                f"No account has churned{error.since}: tick the accounts to ask."
+            ]
         except CampaignError as error:
             form.kind.errors = [*form.kind.errors, str(error)]
         else:
             flash(f"Campaign {campaign.name!r} created. Send it when you are ready.", "success")
             return redirect(url_for(".show", campaign_id=campaign.id))
-    return _index_page(form), 400
+    return _index_page(form, churned), 400
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
