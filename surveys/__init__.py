@@ -28,6 +28,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     register_extensions(app)
+    security.register_converters(app)
     register_blueprints(app)
     register_commands(app)
     i18n.init_app(app)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from surveys.i18n import translatable
@@ -13,6 +14,22 @@ from surveys.respond.links import URL_PREFIX as CUSTOMER_PREFIX
 
 # PostgreSQL cannot store NUL in text, and no person types one.
 NUL = "\x00"
+# An e-mail's HTML part shown as a mail client shows it (the outbox, a campaign's
+# preview): its own inline styles and remote images, no script, no form, framed only by
+# our own pages and sandboxed there.
+MAIL_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox "
+    "allow-top-navigation-by-user-activation"
+)
+
+
+class RowIdConverter(IntegerConverter):
+    """``<id:campaign_id>``: a row id as the database stores it. A larger number is no
+    row's (a 404), instead of an integer PostgreSQL and SQLite refuse to compare (a 500)."""
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=2**31 - 1)
 
 
 class ForbiddenCharacter(BadRequest):
@@ -51,6 +68,11 @@ def content_security_policy(app: Flask) -> str:
         f"img-src {images}; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"
     )
+
+
+def register_converters(app: Flask) -> None:
+    """Before any blueprint: its routes are compiled with the converters known then."""
+    app.url_map.converters["id"] = RowIdConverter
 
 
 def init_app(app: Flask) -> None:

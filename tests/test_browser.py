@@ -1,19 +1,24 @@
 """The whole respondent path in a real browser (Debian's chromium, headless, through
-Playwright): from the link in a received e-mail to the answer on the account page."""
+Playwright): from the link in a received e-mail to the answer on the account page; and
+the campaign page following a send without a reload, on a phone and a desktop."""
 
 import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
+from surveys.delivery.queue import wait_for_background
 from surveys.outbox.sink import free_port
 from tests.conftest import build_app
 from tests.helpers import create_campaign, send, text_part, token_of
+from tests.smtp import faulty_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The flags a root, offline, screenless machine needs; without the networking ones
@@ -165,3 +170,97 @@ def test_cx_page_drills_down_to_the_verbatims(live_app, browser, make_account, s
         assert page.locator("blockquote mark").count() >= 2  # price and attention words
     finally:
         page.close()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` over real HTTP in a thread; yields its base URL."""
+    port = int(app.config["SURVEYS_BASE_URL"].rpartition(":")[2])
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app.config["SURVEYS_BASE_URL"]
+    finally:
+        server.shutdown()
+        thread.join()
+        wait_for_background()
+
+
+def slow_app(database_url: str, smtp_port: int) -> Flask:
+    return build_app(
+        database_url,
+        MAIL_PORT=smtp_port,
+        SURVEYS_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        SEND_RETRY_DELAYS=[3600],
+    )
+
+
+def test_the_sent_count_rises_without_a_reload(database_url, browser, make_account):
+    from playwright.sync_api import expect
+
+    with faulty_server() as (handler, smtp_port):
+        handler.delay = 0.6  # each message: a slow mail server
+        make_account(*({"language": "en", "email": f"p{n}@fjord.example"} for n in range(5)))
+        app = slow_app(database_url, smtp_port)
+        campaign_id = create_campaign(app.test_cli_runner())
+        with serving(app) as base_url:
+            page = browser.new_page()
+            try:
+                page.goto(f"{base_url}/campaigns/{campaign_id}")
+                page.get_by_role("button", name="Send", exact=True).click()
+                page.wait_for_url(f"**/campaigns/{campaign_id}")
+                page.evaluate("window.sameDocument = true")  # gone if the page reloads
+                sent = page.locator('[data-state="sent"]')
+                assert int(sent.inner_text()) < 5  # the page answered before the mail went
+                assert page.locator("[data-sending]").is_visible()
+                # expect() polls from outside: the page's CSP allows no eval
+                expect(sent).to_have_text("5", timeout=20_000)
+                assert page.evaluate("window.sameDocument") is True
+                assert page.locator('[data-state="queued"]').inner_text() == "0"
+                expect(page.locator("[data-sending]")).to_be_hidden()
+                assert page.locator('[aria-live="polite"] [data-state="sent"]').count() == 1
+            finally:
+                page.close()
+        assert sorted(handler.recipients()) == [f"p{n}@fjord.example" for n in range(5)]
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_campaign_pages_never_scroll_sideways(database_url, browser, make_account, width):
+    long_address = "a.very.long.local.part.that.never.ends." * 2 + "x@subdomain.fjord.example"
+    with faulty_server() as (handler, smtp_port):
+        make_account(
+            {"language": "sv", "email": long_address},
+            {"language": "nb", "email": "bo@fjord.example"},
+            {"language": "en", "email": "gone@fjord.example", "unsubscribed_at": datetime.now(UTC)},
+        )
+        make_account(
+            "en",
+            name="Ett väldigt långt kontonamn som aldrig tar slut AB",
+            status="churned",
+            churned_at=datetime.now(UTC),
+        )
+        handler.at_rcpt[long_address] = "550 5.1.1 <" + long_address + ">: Recipient rejected"
+        handler.at_data["bo@fjord.example"] = "451 4.7.1 Greylisted, please try again later"
+        app = slow_app(database_url, smtp_port)
+        runner = app.test_cli_runner()
+        campaign_id = create_campaign(runner)
+        runner.invoke(args=["campaigns", "send", str(campaign_id)])
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        page = context.new_page()
+        try:
+            with serving(app) as base_url:
+                page.goto(f"{base_url}/campaigns/{campaign_id}")
+                page.get_by_label("Send to").fill("staff." + long_address)
+                page.get_by_role("button", name="Send me a test").click()
+                page.wait_for_url(f"**/campaigns/{campaign_id}")
+                assert page.get_by_role("heading", name="Latest tests").is_visible()
+                for details in page.locator("details").all():
+                    details.evaluate("element => { element.open = true; }")
+                assert page.get_by_text("550 5.1.1").is_visible()
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.goto(f"{base_url}/campaigns/")
+                assert page.get_by_text("Ett väldigt långt kontonamn").is_visible()
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+        finally:
+            context.close()

@@ -126,6 +126,24 @@ def test_temporary_failures_give_up_after_the_last_delay_and_retry_on_purpose(
     assert deliveries(app)["anna@fjord.example"][0] == "sent"
 
 
+def test_a_retry_of_a_closed_campaign_changes_nothing(app, runner, make_account, smtp_sink):
+    """Its links no longer work, and the dispatcher would mark them skipped, losing the
+    mail server's answer that says why they did not go."""
+    make_account(*people("anna"))
+    campaign_id = create_campaign(runner)
+    send(runner, campaign_id)
+    with app.app_context():
+        db.session.execute(sa.update(Delivery).values(state="failed", reason="451 try later"))
+        campaign = db.session.get(Campaign, campaign_id)
+        campaign.created_at = datetime(2026, 1, 1, tzinfo=UTC)
+        campaign.closes_at = datetime(2026, 2, 1, tzinfo=UTC)
+        db.session.commit()
+    result = runner.invoke(args=["campaigns", "retry", str(campaign_id), "--failed"])
+    assert result.exit_code != 0
+    assert "closed on 2026-02-01" in result.output and "nothing was queued again" in result.output
+    assert deliveries(app)["anna@fjord.example"][:2] == ("failed", "451 try later")
+
+
 def test_a_550_bounces_marks_the_contact_undeliverable_and_is_never_retried(
     database_url, make_account, server
 ):

@@ -147,12 +147,12 @@ def send_command(campaign_id: int, wait: bool) -> None:
 
 def _wait(campaign_id: int) -> None:
     """Poll until no invitation of the campaign is queued or being sent."""
-    status = campaign_status(db.session, campaign_id)
+    status = campaign_status(db.session, campaign_id, problems_limit=0)
     total = sum(status.states.values())
     with _progress(total, "Sending") as bar:
         while True:
             db.session.rollback()  # a fresh snapshot each time
-            status = campaign_status(db.session, campaign_id)
+            status = campaign_status(db.session, campaign_id, problems_limit=0)
             bar.n = total - status.in_flight
             bar.refresh()
             if not status.in_flight:

@@ -1,9 +1,27 @@
+from babel import Locale
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveys.campaigns.services import MAX_DAYS_OPEN, MAX_REMIND_AFTER_DAYS, NAME_MAX_LENGTH
+from surveys.accounts.models import LANGUAGES
+from surveys.campaigns.services import (
+    MAX_DAYS_OPEN,
+    MAX_REMIND_AFTER_DAYS,
+    NAME_MAX_LENGTH,
+    CampaignError,
+    normalise_test_address,
+)
+
+
+def language_label(language: str) -> str:
+    """ "sv" -> "Swedish (sv)": the names come with Babel's locale data."""
+    return f"{Locale.parse(language).english_name} ({language})"
+
+
+def language_choices() -> list[SelectChoice]:
+    return [SelectChoice(language, language_label(language)) for language in LANGUAGES]
 
 
 class CampaignForm(FlaskForm):
@@ -21,11 +39,14 @@ class CampaignForm(FlaskForm):
             Length(max=NAME_MAX_LENGTH, message=f"At most {NAME_MAX_LENGTH} characters."),
         ],
     )
-    accounts = StringField(
+    # The churned accounts to ask, as checkboxes; the view sets the choices.
+    accounts = SelectMultipleField(
         "Accounts (exit only)",
-        description="account_ids, comma-separated; empty: every account that churned "
-        "since the last exit campaign",
-        validators=[Optional()],
+        description="none ticked: every account that churned since the last exit campaign "
+        "(marked below)",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        choices=[],
     )
     days_open = IntegerField(
         "Open for (days)",
@@ -45,5 +66,29 @@ class CampaignForm(FlaskForm):
     )
 
 
-class SendForm(FlaskForm):
-    """Only its CSRF token: sending changes state, so it is a POST."""
+class ButtonForm(FlaskForm):
+    """Only its CSRF token: a button that changes state (send, retry) is a POST."""
+
+
+class RetryUnknownForm(FlaskForm):
+    understood = BooleanField(
+        "I understand that some of these contacts may get the e-mail twice (with the same link)",
+        validators=[DataRequired("Tick the box to say you accept that some may get two.")],
+    )
+
+
+class SendTestForm(FlaskForm):
+    # Logins do not exist yet; when they do, this starts out as the staff member's address.
+    recipient = StringField(
+        "Send to",
+        validators=[DataRequired("Give the address to send the test to.")],
+        render_kw={"inputmode": "email", "autocomplete": "email", "spellcheck": "false"},
+    )
+    language = SelectField("Language", choices=language_choices())
+
+    def validate_recipient(self, field: StringField) -> None:
+        try:
+            field.data = normalise_test_address(field.data)
+        except CampaignError as error:
+            message = str(error)
+            raise ValidationError(message[0].upper() + message[1:] + ".") from None

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from surveys.accounts.models import Account, Contact
+from surveys.accounts.models import LANGUAGES, Account, Contact
 from surveys.campaigns.models import (
     SURVEY_KINDS,
     Campaign,
@@ -26,6 +27,7 @@ from surveys.campaigns.models import (
 from surveys.campaigns.tokens import new_nonce, token_for, token_hash
 from surveys.columns import utcnow
 from surveys.delivery.models import PENDING, STATES, Delivery
+from surveys.mail.messages import MailSettings, invitation_message
 
 if TYPE_CHECKING:
     from surveys.delivery.dispatcher import DispatchSettings
@@ -37,10 +39,25 @@ MAX_DAYS_OPEN = 366
 MAX_REMIND_AFTER_DAYS = MAX_DAYS_OPEN
 # Rows per multi-row INSERT: at most five parameters each, under SQLite's 32,766.
 INSERT_CHUNK = 5000
+# The states a staff member may queue again on purpose.
+RETRY_STATES = ("failed", "unknown")
+ADDRESS_MAX_LENGTH = 254
+# Who the preview of a campaign's e-mail greets, in each language.
+SAMPLE_NAMES = {"sv": "Anna Lindqvist", "nb": "Kari Nordmann", "en": "Alex Morgan"}
+SAMPLE_ADDRESS = "contact@example.com"
 
 
 class CampaignError(Exception):
     """A campaign request that cannot be done; the message says why."""
+
+
+class NoChurnedAccountsError(CampaignError):
+    """An exit campaign named no accounts and none churned since ``last_exit``."""
+
+    def __init__(self, last_exit: datetime | None):
+        since = f" since the last exit campaign ({last_exit:%Y-%m-%d})" if last_exit else ""
+        super().__init__(f"no account has churned{since}; name the accounts with --accounts")
+        self.since = since
 
 
 @dataclass
@@ -68,10 +85,15 @@ class Problem:
 
 @dataclass
 class CampaignStatus:
+    """``states`` counts invitation e-mails, ``reminder_states`` reminders; ``problems``
+    may be one page of them, ``problem_count`` is how many there are."""
+
     campaign: Campaign
     states: dict[str, int]
     reminders_sent: int
     problems: list[Problem]
+    problem_count: int
+    reminder_states: dict[str, int] = field(default_factory=dict)
 
     @property
     def in_flight(self) -> int:
@@ -84,7 +106,36 @@ class CampaignStatus:
             "states": self.states,
             "reminders_sent": self.reminders_sent,
             "problems": [problem.as_json() for problem in self.problems],
+            "problem_count": self.problem_count,
         }
+
+
+@dataclass(frozen=True)
+class ChurnedAccount:
+    """An account an exit campaign can ask. ``since_last_exit``: it churned after the last
+    exit campaign was created, so an exit campaign with no accounts named asks it."""
+
+    external_id: str
+    name: str
+    churned_at: datetime | None
+    since_last_exit: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A campaign's invitation as a contact gets it, in one language."""
+
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class _SampleContact:
+    email: str
+    name: str
+    language: str
 
 
 def split_account_ids(text: str | None) -> list[str]:
@@ -137,6 +188,36 @@ def create_campaign(
     return campaign
 
 
+def get_campaign(session: Session, campaign_id: int) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def _last_exit_campaign_at(session: Session) -> datetime | None:
+    return session.scalar(
+        sa.select(sa.func.max(Campaign.created_at)).where(Campaign.kind == "exit")
+    )
+
+
+def churned_accounts(session: Session) -> list[ChurnedAccount]:
+    """Every churned account, the latest churn first, marked when an exit campaign that
+    names no accounts would ask it (the same rule as ``create_campaign``)."""
+    last_exit = _last_exit_campaign_at(session)
+    rows = session.execute(
+        sa.select(Account.external_id, Account.name, Account.churned_at)
+        .where(Account.status == "churned")
+        .order_by(Account.churned_at.desc().nulls_last(), Account.external_id)
+    ).all()
+    return [
+        ChurnedAccount(
+            external_id,
+            name,
+            churned_at,
+            last_exit is None or (churned_at is not None and churned_at > last_exit),
+        )
+        for external_id, name, churned_at in rows
+    ]
+
+
 def _exit_accounts(session: Session, account_ids: list[str] | None) -> list[Account]:
     if account_ids:
         wanted = list(dict.fromkeys(account_id.strip() for account_id in account_ids))
@@ -145,16 +226,13 @@ def _exit_accounts(session: Session, account_ids: list[str] | None) -> list[Acco
         if unknown:
             raise CampaignError(f"there is no account {', '.join(unknown)}")
         return list(accounts)
-    last_exit = session.scalar(
-        sa.select(sa.func.max(Campaign.created_at)).where(Campaign.kind == "exit")
-    )
+    last_exit = _last_exit_campaign_at(session)
     churned = sa.select(Account).where(Account.status == "churned")
     if last_exit is not None:
         churned = churned.where(Account.churned_at > last_exit)
     accounts = session.scalars(churned.order_by(Account.external_id)).all()
     if not accounts:
-        since = f" since the last exit campaign ({last_exit:%Y-%m-%d})" if last_exit else ""
-        raise CampaignError(f"no account has churned{since}; name the accounts with --accounts")
+        raise NoChurnedAccountsError(last_exit)
     return list(accounts)
 
 
@@ -410,17 +488,34 @@ def run_tick(
     )
 
 
+def normalise_test_address(text: str) -> str:
+    """The address a staff member typed for a test, checked and normalised; raises
+    ``CampaignError`` saying what is wrong with it."""
+    address = text.strip()
+    if any(ord(character) < 32 or ord(character) == 127 for character in address):
+        raise CampaignError("the address contains a line break or another control character")
+    if len(address) > ADDRESS_MAX_LENGTH:
+        raise CampaignError(f"the address is longer than {ADDRESS_MAX_LENGTH} characters")
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise CampaignError(f"{address!r} is not an e-mail address: {error}") from None
+
+
 def queue_test(
     session: Session, campaign_id: int, *, recipient: str, language: str, now: datetime
 ) -> Delivery:
-    """A staff member's test of the campaign's e-mail, in ``language``; commits."""
+    """A staff member's test of the campaign's e-mail, in ``language``, to ``recipient``;
+    commits. Its link records nothing. A closed campaign can be tested too."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignError(f"there is no campaign {campaign_id}")
+    if language not in LANGUAGES:
+        raise CampaignError(f"the language must be one of {', '.join(LANGUAGES)}")
     delivery = Delivery(
         kind="test",
         campaign_id=campaign_id,
-        recipient=recipient,
+        recipient=normalise_test_address(recipient),
         language=language,
         state="queued",
         due_at=now,
@@ -429,18 +524,64 @@ def queue_test(
     )
     session.add(delivery)
     session.commit()
+    logger.info("campaign %d: test e-mail %d queued (%s)", campaign_id, delivery.id, language)
     return delivery
 
 
-def retry(session: Session, campaign_id: int, *, states: tuple[str, ...], now: datetime) -> int:
-    """Queue again, on purpose, the campaign's e-mails in ``states`` (``failed``,
-    ``unknown``); commits. An ``unknown`` one may have gone out already, so its contact may
-    get a second copy, with the same link."""
-    if session.get(Campaign, campaign_id) is None:
+def recent_tests(session: Session, campaign_id: int, limit: int = 5) -> list[Delivery]:
+    """The campaign's latest test e-mails, newest first, with what became of them."""
+    return list(
+        session.scalars(
+            sa.select(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.kind == "test")
+            .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def invitation_preview(
+    session: Session, campaign_id: int, *, language: str, settings: MailSettings, token: str
+) -> Preview:
+    """The campaign's invitation as a contact speaking ``language`` gets it, addressed to
+    a sample contact and carrying ``token`` (one that records nothing)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
         raise CampaignError(f"there is no campaign {campaign_id}")
+    if language not in LANGUAGES:
+        raise CampaignError(f"the language must be one of {', '.join(LANGUAGES)}")
+    contact = _SampleContact(SAMPLE_ADDRESS, SAMPLE_NAMES[language], language)
+    message, _ = invitation_message(campaign, contact, token, settings, message_id="preview")
+    return Preview(
+        language,
+        str(message["Subject"]),
+        message.get_body(preferencelist=("plain",)).get_content(),
+        message.get_body(preferencelist=("html",)).get_content(),
+    )
+
+
+def retry(session: Session, campaign_id: int, *, states: tuple[str, ...], now: datetime) -> int:
+    """Queue again, on purpose, the campaign's invitations and reminders in ``states``
+    (``failed``, ``unknown``); commits. An ``unknown`` one may have gone out already, so
+    its contact may get a second copy, with the same link. A closed campaign's are left
+    as they are: its links no longer work, and its list of problems keeps its reasons."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignError(f"there is no campaign {campaign_id}")
+    if not set(states) <= set(RETRY_STATES):
+        raise CampaignError(f"only {' and '.join(RETRY_STATES)} e-mails can be sent again")
+    if not campaign.is_open(now):
+        raise CampaignError(
+            f"campaign {campaign_id} closed on {campaign.closes_at:%Y-%m-%d %H:%M} UTC; "
+            "its links no longer work, so nothing was queued again"
+        )
     count = session.execute(
         sa.update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_(states))
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.kind != "test",
+            Delivery.state.in_(states),
+        )
         .values(state="queued", due_at=now, claimed_by=None, claimed_at=None, attempts=0)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -449,9 +590,16 @@ def retry(session: Session, campaign_id: int, *, states: tuple[str, ...], now: d
     return count
 
 
-def campaign_status(session: Session, campaign_id: int) -> CampaignStatus:
+def campaign_status(
+    session: Session,
+    campaign_id: int,
+    *,
+    problems_limit: int | None = None,
+    problems_offset: int = 0,
+) -> CampaignStatus:
     """Invitations per delivery state, reminders sent, and every contact whose e-mail
-    failed, bounced, may not have gone (unknown) or was skipped, with why."""
+    failed, bounced, may not have gone (unknown) or was skipped, with why: all of them,
+    or ``problems_limit`` from ``problems_offset`` on (there can be thousands)."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignError(f"there is no campaign {campaign_id}")
@@ -464,20 +612,33 @@ def campaign_status(session: Session, campaign_id: int) -> CampaignStatus:
         )
     }
     states = {state: counts.get(("invitation", state), 0) for state in STATES}
-    problems = [
-        Problem(email, state, reason, kind)
-        for email, state, reason, kind in session.execute(
-            sa.select(Contact.email, Delivery.state, Delivery.reason, Delivery.kind)
-            .join(Invitation, Invitation.id == Delivery.invitation_id)
-            .join(Contact, Contact.id == Invitation.contact_id)
-            .where(
-                Delivery.campaign_id == campaign_id,
-                Delivery.state.in_(("failed", "bounced", "unknown", "skipped")),
-            )
-            .order_by(Delivery.state, Contact.email, Delivery.kind)
+    listed = (
+        sa.select(Contact.email, Delivery.state, Delivery.reason, Delivery.kind)
+        .join(Invitation, Invitation.id == Delivery.invitation_id)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.state.in_(("failed", "bounced", "unknown", "skipped")),
         )
+    )
+    page = listed.order_by(Delivery.state, Contact.email, Delivery.kind, Delivery.id)
+    if problems_limit is not None:
+        page = page.limit(problems_limit).offset(problems_offset)
+    problems = [
+        Problem(email, state, reason, kind) for email, state, reason, kind in session.execute(page)
     ]
-    return CampaignStatus(campaign, states, counts.get(("reminder", "sent"), 0), problems)
+    if problems_limit is None:
+        problem_count = len(problems)
+    else:
+        problem_count = session.scalar(sa.select(sa.func.count()).select_from(listed.subquery()))
+    return CampaignStatus(
+        campaign,
+        states,
+        counts.get(("reminder", "sent"), 0),
+        problems,
+        problem_count,
+        {state: counts.get(("reminder", state), 0) for state in STATES},
+    )
 
 
 def pending_count(

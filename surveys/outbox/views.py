@@ -9,17 +9,11 @@ from email.utils import parsedate_to_datetime
 from flask import Blueprint, Response, abort, current_app, render_template
 
 from surveys.auth import staff_only
+from surveys.security import MAIL_POLICY
 
 blueprint = staff_only(Blueprint("outbox", __name__, url_prefix="/outbox"))
 
 LINK = re.compile(r"https?://[^\s<>\"')]+")
-# The e-mail's HTML part as a mail client shows it: its own inline styles and remote
-# images, no script, no form, framed only by the outbox page and sandboxed there.
-MAIL_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
-    "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox "
-    "allow-top-navigation-by-user-activation"
-)
 
 
 def _box() -> mailbox.Maildir:
