@@ -552,12 +552,7 @@ def invitation_preview(
         raise CampaignError(f"the language must be one of {', '.join(LANGUAGES)}")
     contact = _SampleContact(SAMPLE_ADDRESS, SAMPLE_NAMES[language], language)
     message, _ = invitation_message(campaign, contact, token, settings, message_id="preview")
-    return Preview(
-        language,
-        str(message["Subject"]),
-        message.get_body(preferencelist=("plain",)).get_content(),
-        message.get_body(preferencelist=("html",)).get_content(),
-    )
+    return Preview(language, message.subject, message.text, message.html)
 
 
 def retry(session: Session, campaign_id: int, *, states: tuple[str, ...], now: datetime) -> int:
