@@ -59,6 +59,7 @@ def upgrade():
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('undeliverable_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('undeliverable_reason', sa.String(length=1000), nullable=True))
+        batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('token_nonce', sa.String(length=32), nullable=True))
@@ -86,6 +87,7 @@ def downgrade():
         batch_op.drop_column('token_nonce')
 
     with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_column('erased_at')
         batch_op.drop_column('undeliverable_reason')
         batch_op.drop_column('undeliverable_at')
 

@@ -1,10 +1,13 @@
+import json
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from surveys.accounts.csv_import import MAX_ERRORS_SHOWN, CSVFileError
+from surveys.accounts.privacy import NoSuchContactError, erase_contact, export_contact
 from surveys.accounts.services import ImportRejectedError, import_contacts_csv
+from surveys.columns import utcnow
 from surveys.extensions import db
 
 contacts = AppGroup("contacts", help="Customer accounts and their contacts.")
@@ -31,3 +34,30 @@ def import_command(file: Path, skip_invalid: bool) -> None:
     for problem in result.skipped[:MAX_ERRORS_SHOWN]:
         click.echo(f"skipped {file}: {problem}", err=True)
     click.echo(result.summary())
+
+
+@contacts.command("export")
+@click.argument("email")
+def export_command(email: str) -> None:
+    """Print as JSON everything held on the person with address EMAIL."""
+    try:
+        data = export_contact(db.session, email)
+    except NoSuchContactError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@contacts.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_command(email: str, yes: bool) -> None:
+    """Erase the person with address EMAIL: name, address and free texts go, scores stay
+    anonymised, and the address is never mailed again, even if it is imported again."""
+    if not yes:
+        click.confirm(f"Erase {email} at every account? This cannot be undone", abort=True)
+    try:
+        count = erase_contact(db.session, email, utcnow())
+    except NoSuchContactError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Erased {count} contact(s); the address is on the suppression list.")

@@ -56,6 +56,8 @@ class Contact(db.Model):
     # The mail server refused this address for good (a 5xx): it is not mailed again.
     undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undeliverable_reason: Mapped[str | None] = mapped_column(sa.String(1000))
+    # The person asked to be forgotten: name, address and free texts are gone.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -239,8 +239,9 @@ def _exit_accounts(session: Session, account_ids: list[str] | None) -> list[Acco
 def audience(campaign: Campaign) -> sa.Select:
     """The ids of the contacts a campaign asks: for NPS every contact of every active
     account (churned accounts are not asked for NPS); for an exit survey every contact of
-    the campaign's accounts. Those who must not be mailed are queued as skipped."""
-    contacts = sa.select(Contact.id).join(Account)
+    the campaign's accounts. Those who must not be mailed are queued as skipped; erased
+    people are not asked at all."""
+    contacts = sa.select(Contact.id).join(Account).where(Contact.erased_at.is_(None))
     if campaign.kind == "exit":
         return contacts.where(
             Account.id.in_(

@@ -18,7 +18,6 @@ KINDS = ("invitation", "reminder", "test")
 STATES = ("queued", "sending", "sent", "failed", "bounced", "unknown", "skipped")
 # States a sender may still pick up (when due and not claimed).
 PENDING = ("queued", "failed")
-SKIP_REASONS = ("fatigue", "unsubscribed", "undeliverable", "invalid address")
 REASON_MAX_LENGTH = 1000
 
 
