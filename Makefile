@@ -8,7 +8,7 @@ CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 MAIL_SINK_PORT ?= 8025
 
-.PHONY: run test lint format bench install translations catalogues clean
+.PHONY: run test lint format bench install translations catalogues clean worker beat
 
 install: $(INSTALLED)
 
@@ -39,7 +39,8 @@ run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@$(FLASK) outbox serve --port $(MAIL_SINK_PORT) & sink=$$!; \
-	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
+	while sleep 60; do $(FLASK) campaigns tick >/dev/null; done & ticker=$$!; \
+	trap 'kill $$sink $$ticker 2>/dev/null' EXIT INT TERM; \
 	echo; \
 	echo "  Open http://127.0.0.1:5000/accounts  (staff pages; no login yet)"; \
 	echo "  Sent e-mails land in the outbox: http://127.0.0.1:5000/outbox"; \
@@ -61,6 +62,16 @@ format: install
 bench: install translations
 	$(BIN)/python bench/respond.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/send.py
+
+# With a broker (CELERY_BROKER_URL or REDIS_URL): the workers that deliver mail, and the
+# scheduler that runs `flask campaigns tick` every minute. Run as many workers as you like.
+worker: install translations
+	$(BIN)/celery --app wsgi:celery worker --loglevel INFO
+
+beat: install
+	@mkdir -p instance
+	$(BIN)/celery --app wsgi:celery beat --loglevel INFO --schedule instance/celerybeat-schedule
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

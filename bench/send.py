@@ -261,6 +261,15 @@ def run_queue(options, workdir: Path, sink: Sink) -> dict:
     """PostgreSQL, Redis, two workers."""
     import sqlalchemy as sa
 
+    url = sa.make_url(options.database_url)
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    server.dispose()
     engine = sa.create_engine(options.database_url)
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
