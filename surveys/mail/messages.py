@@ -119,26 +119,56 @@ def invitation_message(
         subject = TEST_SUBJECT % {"subject": subject}
     text = render_customer_template(f"mail/{campaign.kind}_invitation.txt", language, **context)
     html = render_customer_template(f"mail/{campaign.kind}_invitation.html", language, **context)
+    outgoing = compose(
+        addresses,
+        sender_name=settings.sender_name,
+        recipient_name=contact.name,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=message_id,
+        language=language,
+        # As it is: a URL longer than a header line, with no space to fold at (RFC 8058).
+        extra_headers=[
+            ("List-Unsubscribe", f"<{unsubscribe}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ],
+    )
+    return outgoing, addresses
+
+
+def compose(
+    addresses: Envelope,
+    *,
+    sender_name: str | None,
+    recipient_name: str | None,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    language: str,
+    extra_headers: list[tuple[str, str]] = (),
+) -> Outgoing:
+    """Any of our e-mails, from its parts: the one place headers are written."""
     utf8 = addresses.smtputf8
     domain = addresses.sender.rpartition("@")[2]
+    subject = display_name(subject)
     headers = [
         mime.header(
             "From",
-            mime.address(display_name(settings.sender_name), addresses.sender, utf8=utf8),
+            mime.address(display_name(sender_name), addresses.sender, utf8=utf8),
             utf8=utf8,
         ),
         mime.header(
             "To",
-            mime.address(display_name(contact.name), addresses.recipient, utf8=utf8),
+            mime.address(display_name(recipient_name), addresses.recipient, utf8=utf8),
             utf8=utf8,
         ),
-        mime.header("Subject", display_name(subject), utf8=utf8),
+        mime.header("Subject", subject, utf8=utf8),
         mime.header("Date", formatdate(usegmt=True)),
         mime.header("Message-ID", f"<{message_id}@{domain}>"),
         mime.header("Content-Language", language),
-        # As it is: a URL longer than a header line, with no space to fold at (RFC 8058).
-        mime.header("List-Unsubscribe", f"<{unsubscribe}>"),
-        mime.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        *(mime.header(name, value) for name, value in extra_headers),
     ]
-    data = mime.alternative(headers, text, html, utf8=utf8)
-    return Outgoing(subject, text, html, data), addresses
+    return Outgoing(subject, text, html, mime.alternative(headers, text, html, utf8=utf8))
+
