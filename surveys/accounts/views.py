@@ -37,24 +37,36 @@ def detail(external_id: str) -> str:
 @blueprint.route("/import", methods=["GET", "POST"])
 def import_contacts() -> tuple[str, int]:
     form = ImportForm()
-    result = rejected = None
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = import_contacts_csv(
-                db.session, form.file.data.read(), skip_invalid=form.skip_invalid.data
-            )
-        except CSVFileError as error:
-            rejected = [str(error)]
-            status = 400
-        except ImportRejectedError as error:
-            rejected = [str(problem) for problem in error.errors]
-            status = 400
-    elif form.is_submitted():
-        status = 400
+    if not form.validate_on_submit():
+        return import_page(form, status=400 if form.is_submitted() else 200)
+    try:
+        result = import_contacts_csv(
+            db.session, form.file.data.stream, skip_invalid=form.skip_invalid.data
+        )
+    except CSVFileError as error:
+        return import_page(form, rejected=[str(error)], problem_count=1, status=400)
+    except ImportRejectedError as error:
+        rejected = [str(problem) for problem in error.errors]
+        return import_page(form, rejected=rejected, problem_count=error.count, status=400)
+    return import_page(form, result=result)
+
+
+def import_page(
+    form: ImportForm,
+    *,
+    result: object = None,
+    rejected: list[str] | None = None,
+    problem_count: int = 0,
+    status: int = 200,
+) -> tuple[str, int]:
     return (
         render_template(
-            "accounts/import.html", form=form, result=result, rejected=rejected, columns=COLUMNS
+            "accounts/import.html",
+            form=form,
+            result=result,
+            rejected=rejected,
+            problem_count=problem_count,
+            columns=COLUMNS,
         ),
         status,
     )
