@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from surveys.accounts.models import Account, Contact
 from surveys.extensions import db
+from tests.conftest import build_app
 
 HEADER = (
     "account_id,account_name,contact_email,contact_name,role,language,"
@@ -251,3 +252,49 @@ def test_upload_page_without_a_file(client):
     response = client.post("/accounts/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert b"Choose a CSV file to import." in response.data
+
+
+def rows(count, *, start=1, contacts_per_account=4):
+    """``count`` good rows with every column, the account columns on each account's first
+    row only, as spreadsheets often leave them."""
+    lines = []
+    for number in range(start, start + count):
+        account, index = divmod(number - 1, contacts_per_account)
+        first = index == 0
+        lines.append(
+            f"SE-{account:05d},{f'Konto {account} AB' if first else ''},"
+            f"person{number}@konto{account}.se,Person {number},user,sv,"
+            f"{'kam@leverantor.se' if first else ''},{'SMB' if first else ''},"
+            f"{'1 200 000' if first else ''},{'active' if first else ''},,"
+            f"{'2026-03-01' if first else ''}\n"
+        )
+    return "".join(lines)
+
+
+def counts(app):
+    with app.app_context():
+        return (
+            db.session.scalar(sa.select(sa.func.count(Account.id))),
+            db.session.scalar(sa.select(sa.func.count(Contact.id))),
+        )
+
+
+def test_the_upload_page_refuses_a_file_over_its_limit(database_url, smtp_server):
+    app = build_app(database_url, MAIL_PORT=smtp_server.port, IMPORT_MAX_BYTES=1000)
+    response = upload(app.test_client(), (HEADER + rows(40)).encode())
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert 'class="field-error">The file is' in text and "files of up to" in text
+    assert "flask contacts import" in text
+    assert counts(app) == (0, 0)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_upload_page_says_so_beside_the_field_over_the_request_limit(database_url, smtp_server):
+    app = build_app(database_url, MAIL_PORT=smtp_server.port, MAX_CONTENT_LENGTH=1000)
+    response = upload(app.test_client(), (HEADER + rows(40)).encode())
+    assert response.status_code == 413
+    assert 'class="field-error">The file is' in response.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()

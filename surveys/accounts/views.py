@@ -1,4 +1,7 @@
-from flask import Blueprint, abort, current_app, render_template
+import io
+
+from flask import Blueprint, abort, current_app, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from surveys.accounts.csv_import import COLUMNS, CSVFileError
 from surveys.accounts.forms import ImportForm
@@ -39,16 +42,40 @@ def import_contacts() -> tuple[str, int]:
     form = ImportForm()
     if not form.validate_on_submit():
         return import_page(form, status=400 if form.is_submitted() else 200)
+    upload = form.file.data.stream
+    size = upload.seek(0, io.SEEK_END)
+    upload.seek(0)
+    if size > current_app.config["IMPORT_MAX_BYTES"]:
+        form.file.errors.append(too_large_message(size))
+        return import_page(form, status=413)
     try:
-        result = import_contacts_csv(
-            db.session, form.file.data.stream, skip_invalid=form.skip_invalid.data
-        )
+        result = import_contacts_csv(db.session, upload, skip_invalid=form.skip_invalid.data)
     except CSVFileError as error:
         return import_page(form, rejected=[str(error)], problem_count=1, status=400)
     except ImportRejectedError as error:
         rejected = [str(problem) for problem in error.errors]
         return import_page(form, rejected=rejected, problem_count=error.count, status=400)
     return import_page(form, result=result)
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def request_too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A file over the app's MAX_CONTENT_LENGTH is refused before the view sees it; on
+    the import page that is said beside the file field, like any other problem with it."""
+    if request.endpoint != "accounts.import_contacts":
+        return render_template("errors/error.html", error=error), 413
+    form = ImportForm(formdata=None)
+    form.file.errors = [too_large_message(request.content_length)]
+    return import_page(form, status=413)
+
+
+def too_large_message(size: int | None) -> str:
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    given = f"The file is {size / 1e6:.1f} MB; this" if size else "The file is too large: this"
+    return (
+        f"{given} page imports files of up to {limit / 1e6:.0f} MB. Split it into smaller "
+        "files, or import it on the server with flask contacts import, which has no limit."
+    )
 
 
 def import_page(
@@ -66,6 +93,7 @@ def import_page(
             result=result,
             rejected=rejected,
             problem_count=problem_count,
+            limit_mb=round(current_app.config["IMPORT_MAX_BYTES"] / 1e6),
             columns=COLUMNS,
         ),
         status,
