@@ -50,7 +50,7 @@ records = st.lists(
 def test_a_batch_is_checked_as_its_rows_one_by_one(batch):
     lines = list(range(2, 2 + len(batch)))
     problems = Problems()
-    rows = _check_rows(lines, batch, problems)
+    rows = _check_rows(lines, batch, problems).rows()
 
     expected_rows, expected_errors = [], []
     for line, record in zip(lines, batch, strict=True):

@@ -50,10 +50,13 @@ def normalise_address(value: str) -> str:
 def plain_addresses(values: list[str]) -> list[str | None]:
     """``normalise_address`` of each value that the fast path decides alone, None for the
     others; for a column of addresses at once."""
-    return [
-        value.lower() if match and len(value) <= _PLAIN_MAX_CHARACTERS else None
-        for value, match in zip(values, map(_PLAIN_ADDRESS.match, values), strict=True)
-    ]
+    addresses = list(map(str.lower, values))
+    matches = list(map(_PLAIN_ADDRESS.match, values))
+    if None in matches or max(map(len, values), default=0) > _PLAIN_MAX_CHARACTERS:
+        for index, (value, match) in enumerate(zip(values, matches, strict=True)):
+            if not match or len(value) > _PLAIN_MAX_CHARACTERS:
+                addresses[index] = None
+    return addresses
 
 
 @lru_cache(maxsize=4096)

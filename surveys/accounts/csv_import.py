@@ -126,6 +126,23 @@ class ContactRow(NamedTuple):
     last_contacted_at: datetime | None
 
 
+_new_row = partial(tuple.__new__, ContactRow)
+
+
+@dataclass
+class CheckedRows:
+    """Good rows, as columns in the order of ContactRow's fields: the import stages them
+    a column at a time."""
+
+    columns: list[list]
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def rows(self) -> list[ContactRow]:
+        return list(map(_new_row, zip(*self.columns, strict=True)))
+
+
 @dataclass
 class Problems:
     """Every problem of a file counted, and the first ``MAX_ERRORS_SHOWN`` by line kept,
@@ -237,7 +254,7 @@ class ContactsFile:
                     f"line {number} is longer than {MAX_LINE_LENGTH} characters; "
                     "is this a contacts CSV file?"
                 )
-            if _UNDECODED.search(line):
+            if not line.isascii() and _UNDECODED.search(line):
                 raise CSVFileError(
                     f"line {number}: the file is not UTF-8; save it from your spreadsheet "
                     'as "CSV UTF-8" and import it again'
@@ -245,10 +262,10 @@ class ContactsFile:
             yield line
 
     def __iter__(self) -> Iterator[ContactRow]:
-        for rows in self.batches():
-            yield from rows
+        for batch in self.batches():
+            yield from batch.rows()
 
-    def batches(self) -> Iterator[list[ContactRow]]:
+    def batches(self) -> Iterator["CheckedRows"]:
         """The good rows, up to CHECKED_TOGETHER at a time."""
         reader, width, pick, problems = self._reader, self._width, self._pick, self.problems
         blank_when_empty = pick(list(range(width + 1)))[COLUMNS.index("account_id")]
@@ -314,7 +331,6 @@ def _guess_delimiter(header_line: str) -> str:
 
 # Rows are checked this many at a time, a column at a time.
 CHECKED_TOGETHER = 1000
-_new_row = partial(tuple.__new__, ContactRow)
 
 
 class Problem(str):
@@ -323,7 +339,7 @@ class Problem(str):
 
 def _check_rows(
     lines: list[int], records: list[tuple[str, ...]], problems: Problems
-) -> list[ContactRow]:
+) -> CheckedRows:
     """The good rows of a batch; the problems of the bad ones go to ``problems``.
 
     ``records`` are the rows' cells in the order of COLUMNS. The checks below each run
@@ -364,39 +380,36 @@ def _check_rows(
     def text(column: str) -> list[str | None]:
         return [value or None for value in columns[COLUMNS.index(column)]]
 
-    rows = list(
-        map(
-            _new_row,
-            zip(
-                lines,
-                columns[0],
-                emails,
-                text("contact_name"),
-                parsed["role"],
-                parsed["language"],
-                text("account_name"),
-                parsed["account_manager_email"],
-                text("segment"),
-                parsed["annual_revenue"],
-                statuses,
-                churned,
-                parsed["last_contacted_at"],
-                strict=True,
-            ),
-        )
-    )
-    if not doubtful:
-        return rows
+    checked = [
+        lines,
+        columns[0],
+        emails,
+        text("contact_name"),
+        parsed["role"],
+        parsed["language"],
+        text("account_name"),
+        parsed["account_manager_email"],
+        text("segment"),
+        parsed["annual_revenue"],
+        statuses,
+        churned,
+        parsed["last_contacted_at"],
+    ]
+    refused = set()
     for index in sorted(doubtful):
-        checked = _check_row(lines[index], [column[index] for column in columns])
-        if type(checked) is ContactRow:
-            rows[index] = checked
+        row = _check_row(lines[index], [column[index] for column in columns])
+        if type(row) is ContactRow:
+            for values, value in zip(checked, row, strict=True):
+                values[index] = value
             continue
-        for error in checked:
+        for error in row:
             problems.add(error)
         problems.lines += 1
-        rows[index] = None
-    return [row for row in rows if row is not None]
+        refused.add(index)
+    if refused:
+        keep = [index not in refused for index in range(len(lines))]
+        checked = [list(itertools.compress(values, keep)) for values in checked]
+    return CheckedRows(checked)
 
 
 def _check_row(line: int, values: list[str]) -> ContactRow | list[RowError]:

@@ -1,14 +1,14 @@
 """Accounts and contacts: the import upsert and the look-ups the pages need."""
 
 import hashlib
+import itertools
 import logging
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from operator import itemgetter
+from operator import methodcaller
 from typing import IO
 
 import sqlalchemy as sa
@@ -37,8 +37,6 @@ ACCOUNT_ATTRIBUTES = {
     "churned_at": "churned_at",
     "last_contacted_at": "last_contacted_at",
 }
-# SQLite's page cache during an import, in KiB.
-IMPORT_PAGE_CACHE_KIB = 64 * 1024
 
 # The good rows of a file are staged in temporary tables of the import's own connection
 # (on SQLite in its temporary database, so the staging takes no lock on the main one),
@@ -90,8 +88,6 @@ _staged_accounts = _staging_table(
     "staged_accounts",
     sa.Column("account_id", sa.String(64), primary_key=True),
     *(column._copy() for column in _ACCOUNT_VALUES),
-    # whether two of its rows give a column different values
-    sa.Column("disagreeing", sa.Boolean, nullable=False),
 )
 _refused_lines = _staging_table("refused_lines", sa.Column("line", sa.Integer, nullable=False))
 _STAGING = (_staged_contacts, _staged_account_rows, _staged_accounts, _refused_lines)
@@ -130,6 +126,11 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
+def _email_hashes(addresses: Iterable[str]) -> Iterator[str]:
+    """``email_hash`` of each stored (trimmed, lower-case) address, by built-ins alone."""
+    return map(methodcaller("hexdigest"), map(hashlib.sha256, map(str.encode, addresses)))
+
+
 def import_contacts_csv(
     session: Session,
     source: IO[bytes],
@@ -147,21 +148,20 @@ def import_contacts_csv(
     now = now or utcnow()
     connection = session.connection()
     try:
-        with _large_page_cache(connection):
-            _create_staging(connection)
-            with ContactsFile(source) as contacts:
-                _stage(connection, contacts)
-            problems = contacts.problems
-            account_columns = [column for column in ACCOUNT_COLUMNS if column in contacts.columns]
+        _create_staging(connection)
+        with ContactsFile(source) as contacts:
+            _stage(connection, contacts)
+        problems = contacts.problems
+        account_columns = [column for column in ACCOUNT_COLUMNS if column in contacts.columns]
+        _stage_accounts(connection, account_columns)
+        repeated = _check_across_rows(connection, account_columns, problems)
+        if problems.count and not skip_invalid:
+            raise ImportRejectedError(problems.shown, problems.count)
+        if _leave_out(connection, problems, repeated=repeated):
             _stage_accounts(connection, account_columns)
-            repeated = _check_across_rows(connection, account_columns, problems)
-            if problems.count and not skip_invalid:
-                raise ImportRejectedError(problems.shown, problems.count)
-            if _leave_out(connection, problems, repeated=repeated):
-                _stage_accounts(connection, account_columns)
-            result = _write(connection, account_columns, now)
-            for table in _STAGING:
-                connection.execute(sa.schema.DropTable(table))
+        result = _write(connection, account_columns, now)
+        for table in _STAGING:
+            connection.execute(sa.schema.DropTable(table))
     except BaseException:
         session.rollback()
         raise
@@ -178,22 +178,6 @@ def import_contacts_csv(
     return result
 
 
-@contextmanager
-def _large_page_cache(connection: sa.Connection) -> Iterator[None]:
-    """SQLite keeps 2 MB of pages a connection, and an import of 100,000 rows updates
-    some 20 MB of table and index pages; with room for them it takes a fifth less time.
-    The connection goes back to the pool with its usual cache."""
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    usual = connection.exec_driver_sql("PRAGMA main.cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA main.cache_size = -{IMPORT_PAGE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA main.cache_size = {int(usual)}")
-
-
 def _create_staging(connection: sa.Connection) -> None:
     if connection.dialect.name == "sqlite":
         # What a refused import on this connection left behind.
@@ -207,42 +191,44 @@ def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
     """Every good row into the staging tables, a batch of rows an executemany.
 
     The statements go to the driver as they are, with the values converted as SQLAlchemy
-    would (dates and amounts; each distinct one once): SQLAlchemy's own executemany
+    would (dates and amounts; each distinct value once): SQLAlchemy's own executemany
     spends more time per row than reading and checking the row does. Like the checks,
-    the tuples are built a batch at a time with built-in functions."""
+    the rows are put together a column at a time, with built-in functions."""
     dialect = connection.dialect
     fields = ContactRow._fields
-    contact_part = itemgetter(*range(fields.index("account_name")))
-    account_part = itemgetter(fields.index("line"), fields.index("account_id"))
-    account_values = itemgetter(*range(fields.index("account_name"), len(fields)))
-    no_account_values = (None,) * len(ACCOUNT_COLUMNS)
+    first_account_field = fields.index("account_name")
+    # columns of _staged_account_rows: line, account_id, then the account's own
     converters = [
-        (index, lru_cache(maxsize=1024)(converter))
-        for index, column in enumerate(_staged_account_rows.columns)
-        if (converter := column.type.bind_processor(dialect)) is not None
-    ]
+        lru_cache(maxsize=1024)(column.type.bind_processor(dialect) or _unchanged)
+        for column in _staged_account_rows.columns
+    ][2:]
+    no_account_values = (None,) * len(ACCOUNT_COLUMNS)
     insert_contacts = _insert_statement(_staged_contacts, dialect)
     insert_account_rows = _insert_statement(_staged_account_rows, dialect)
-    for rows in contacts.batches():
-        if not rows:
+    for batch in contacts.batches():
+        if not len(batch):
             continue
-        hashes = map(email_hash, map(itemgetter(fields.index("contact_email")), rows))
-        connection.exec_driver_sql(
-            insert_contacts, list(map(tuple.__add__, map(contact_part, rows), zip(hashes)))
+        columns = batch.columns
+        line, account_id = columns[fields.index("line")], columns[fields.index("account_id")]
+        hashes = _email_hashes(columns[fields.index("contact_email")])
+        contact_rows = list(zip(*columns[:first_account_field], hashes, strict=True))
+        connection.exec_driver_sql(insert_contacts, contact_rows)
+        account_columns = columns[first_account_field:]
+        given = map(no_account_values.__ne__, zip(*account_columns, strict=True))
+        converted = (
+            map(convert, values)
+            for convert, values in zip(converters, account_columns, strict=True)
         )
-        account_rows = []
-        for row in rows:
-            values = account_values(row)
-            if values == no_account_values:
-                continue
-            staged = [*account_part(row), *values]
-            for index, converter in converters:
-                if staged[index] is not None:
-                    staged[index] = converter(staged[index])
-            account_rows.append(tuple(staged))
+        account_rows = list(
+            itertools.compress(zip(line, account_id, *converted, strict=True), given)
+        )
         if account_rows:
             connection.exec_driver_sql(insert_account_rows, account_rows)
     connection.execute(sa.schema.CreateIndex(_staged_contacts_by_contact))
+
+
+def _unchanged(value: object) -> object:
+    return value
 
 
 def _insert_statement(table: sa.Table, dialect: sa.Dialect) -> str:
@@ -256,28 +242,22 @@ def _insert_statement(table: sa.Table, dialect: sa.Dialect) -> str:
 
 def _stage_accounts(connection: sa.Connection, account_columns: list[str]) -> None:
     """What the file says about each of its accounts, from the staged rows: a value given
-    on any of them (None where all leave the cell empty), and whether two disagree."""
-    rows, staged = _staged_account_rows, _staged_accounts
+    on any of them, None where all leave the cell empty. (Where rows disagree, the
+    greatest value; such rows are refused.)"""
+    rows, staged, contacts = _staged_account_rows, _staged_accounts, _staged_contacts
     connection.execute(sa.delete(staged))
-    disagreeing = sa.or_(
-        sa.false(),
-        *(sa.func.min(rows.c[column]) != sa.func.max(rows.c[column]) for column in account_columns),
-    )
     connection.execute(
         sa.insert(staged).from_select(
-            ["account_id", *account_columns, "disagreeing"],
+            ["account_id", *account_columns],
             sa.select(
-                rows.c.account_id,
-                *(sa.func.max(rows.c[column]) for column in account_columns),
-                sa.case((disagreeing, True), else_=False),
+                rows.c.account_id, *(sa.func.max(rows.c[column]) for column in account_columns)
             ).group_by(rows.c.account_id),
         )
     )
-    contacts = _staged_contacts
     connection.execute(
         sa.insert(staged).from_select(
-            ["account_id", "disagreeing"],
-            sa.select(contacts.c.account_id, sa.false())
+            ["account_id"],
+            sa.select(contacts.c.account_id)
             .where(~sa.exists().where(staged.c.account_id == contacts.c.account_id))
             .distinct(),
         )
@@ -291,10 +271,19 @@ def _check_across_rows(
     and a contact given again with other details. Each later row that disagrees with the
     first is a problem, its line noted in ``refused_lines``. True when a contact (account
     and address) is on more than one row."""
-    rows = _staged_contacts
-    if _any(
-        sa.select(_staged_accounts.c.account_id).where(_staged_accounts.c.disagreeing), connection
-    ):
+    rows, account_rows, staged = _staged_contacts, _staged_account_rows, _staged_accounts
+    # A row whose value differs from its account's greatest.
+    disagreeing = (
+        sa.select(account_rows.c.line)
+        .join(staged, staged.c.account_id == account_rows.c.account_id)
+        .where(
+            sa.or_(
+                sa.false(),
+                *(account_rows.c[column] != staged.c[column] for column in account_columns),
+            )
+        )
+    )
+    if _any(disagreeing, connection):
         for column in account_columns:
             _report(connection, _disagreements(column), problems)
     repeated = _any(
