@@ -5,6 +5,7 @@ import itertools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -26,6 +27,9 @@ from surveys.accounts.models import Account, Contact, Suppression
 from surveys.columns import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
+
+# SQLite's page caches (main and temporary databases) during an import, in KiB each.
+IMPORT_PAGE_CACHE_KIB = 32 * 1024
 
 # The CSV's account columns and the attributes they set.
 ACCOUNT_ATTRIBUTES = {
@@ -148,20 +152,21 @@ def import_contacts_csv(
     now = now or utcnow()
     connection = session.connection()
     try:
-        _create_staging(connection)
-        with ContactsFile(source) as contacts:
-            _stage(connection, contacts)
-        problems = contacts.problems
-        account_columns = [column for column in ACCOUNT_COLUMNS if column in contacts.columns]
-        _stage_accounts(connection, account_columns)
-        repeated = _check_across_rows(connection, account_columns, problems)
-        if problems.count and not skip_invalid:
-            raise ImportRejectedError(problems.shown, problems.count)
-        if _leave_out(connection, problems, repeated=repeated):
+        with _page_caches(connection):
+            _create_staging(connection)
+            with ContactsFile(source) as contacts:
+                _stage(connection, contacts)
+            problems = contacts.problems
+            account_columns = [column for column in ACCOUNT_COLUMNS if column in contacts.columns]
             _stage_accounts(connection, account_columns)
-        result = _write(connection, account_columns, now)
-        for table in _STAGING:
-            connection.execute(sa.schema.DropTable(table))
+            repeated = _check_across_rows(connection, account_columns, problems)
+            if problems.count and not skip_invalid:
+                raise ImportRejectedError(problems.shown, problems.count)
+            if _leave_out(connection, problems, repeated=repeated):
+                _stage_accounts(connection, account_columns)
+            result = _write(connection, account_columns, now)
+            for table in _STAGING:
+                connection.execute(sa.schema.DropTable(table))
     except BaseException:
         session.rollback()
         raise
@@ -178,6 +183,28 @@ def import_contacts_csv(
     return result
 
 
+@contextmanager
+def _page_caches(connection: sa.Connection) -> Iterator[None]:
+    """SQLite keeps 2 MB of pages a database, and an import of 100,000 rows writes some
+    15 MB of staging and 20 MB of contacts and their indexes: with room for more of them,
+    it spends about a tenth less time. Bounded, so memory still does not grow with the
+    file; the connection goes back to the pool with its usual caches."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    usual = {
+        database: connection.exec_driver_sql(f"PRAGMA {database}.cache_size").scalar()
+        for database in ("main", "temp")
+    }
+    for database in usual:
+        connection.exec_driver_sql(f"PRAGMA {database}.cache_size = -{IMPORT_PAGE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        for database, size in usual.items():
+            connection.exec_driver_sql(f"PRAGMA {database}.cache_size = {int(size)}")
+
+
 def _create_staging(connection: sa.Connection) -> None:
     if connection.dialect.name == "sqlite":
         # What a refused import on this connection left behind.
@@ -188,7 +215,7 @@ def _create_staging(connection: sa.Connection) -> None:
 
 
 def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
-    """Every good row into the staging tables, a batch of rows an executemany.
+    """Every good row into the staging tables, an executemany a batch.
 
     The statements go to the driver as they are, with the values converted as SQLAlchemy
     would (dates and amounts; each distinct value once): SQLAlchemy's own executemany
@@ -196,12 +223,13 @@ def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
     the rows are put together a column at a time, with built-in functions."""
     dialect = connection.dialect
     fields = ContactRow._fields
+    line, account_id, contact_email = map(fields.index, ("line", "account_id", "contact_email"))
     first_account_field = fields.index("account_name")
-    # columns of _staged_account_rows: line, account_id, then the account's own
     converters = [
-        lru_cache(maxsize=1024)(column.type.bind_processor(dialect) or _unchanged)
-        for column in _staged_account_rows.columns
-    ][2:]
+        (index, lru_cache(maxsize=1024)(converter))
+        for index, column in enumerate(_staged_account_rows.columns)
+        if (converter := column.type.bind_processor(dialect)) is not None
+    ]
     no_account_values = (None,) * len(ACCOUNT_COLUMNS)
     insert_contacts = _insert_statement(_staged_contacts, dialect)
     insert_account_rows = _insert_statement(_staged_account_rows, dialect)
@@ -209,26 +237,21 @@ def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
         if not len(batch):
             continue
         columns = batch.columns
-        line, account_id = columns[fields.index("line")], columns[fields.index("account_id")]
-        hashes = _email_hashes(columns[fields.index("contact_email")])
+        hashes = _email_hashes(columns[contact_email])
         contact_rows = list(zip(*columns[:first_account_field], hashes, strict=True))
         connection.exec_driver_sql(insert_contacts, contact_rows)
+        # the rows that give their account a value: line, account_id and the values
         account_columns = columns[first_account_field:]
-        given = map(no_account_values.__ne__, zip(*account_columns, strict=True))
-        converted = (
-            map(convert, values)
-            for convert, values in zip(converters, account_columns, strict=True)
-        )
-        account_rows = list(
-            itertools.compress(zip(line, account_id, *converted, strict=True), given)
-        )
-        if account_rows:
-            connection.exec_driver_sql(insert_account_rows, account_rows)
+        given = list(map(no_account_values.__ne__, zip(*account_columns, strict=True)))
+        if any(given):
+            staged = [
+                list(itertools.compress(values, given))
+                for values in (columns[line], columns[account_id], *account_columns)
+            ]
+            for index, convert in converters:
+                staged[index] = list(map(convert, staged[index]))
+            connection.exec_driver_sql(insert_account_rows, list(zip(*staged, strict=True)))
     connection.execute(sa.schema.CreateIndex(_staged_contacts_by_contact))
-
-
-def _unchanged(value: object) -> object:
-    return value
 
 
 def _insert_statement(table: sa.Table, dialect: sa.Dialect) -> str:
