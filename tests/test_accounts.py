@@ -565,6 +565,20 @@ def test_the_upload_page_refuses_a_file_over_its_limit(database_url, smtp_server
         db.engine.dispose()
 
 
+def test_the_upload_page_refuses_a_file_over_its_row_limit(database_url, smtp_server):
+    app = build_app(database_url, MAIL_PORT=smtp_server.port, IMPORT_MAX_ROWS=2500)
+    client = app.test_client()
+    response = upload(client, (HEADER + rows(2501)).encode())
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert 'class="field-error">The file has more than 2,500 rows' in text
+    assert counts(app) == (0, 0)
+    assert upload(client, (HEADER + rows(2500)).encode()).status_code == 200
+    assert counts(app) == (625, 2500)
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_the_upload_page_says_so_beside_the_field_over_the_request_limit(database_url, smtp_server):
     app = build_app(database_url, MAIL_PORT=smtp_server.port, MAX_CONTENT_LENGTH=1000)
     response = upload(app.test_client(), (HEADER + rows(40)).encode())

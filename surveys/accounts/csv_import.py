@@ -188,13 +188,22 @@ class CSVFileError(ValueError):
     """The file as a whole cannot be read (not UTF-8, no header, required column missing)."""
 
 
+class TooManyRowsError(CSVFileError):
+    """The file has more rows than the caller takes."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the file has more than {limit:,} rows")
+        self.limit = limit
+
+
 class ContactsFile:
     """A contacts CSV read from a binary stream: the header is read and checked when it is
-    opened, then iterating gives the good rows one at a time and counts the problems of
-    the bad ones in ``problems``. The stream is read through a text wrapper in small
-    pieces and is left open."""
+    opened, then iterating gives the good rows and counts the problems of the bad ones in
+    ``problems``. The stream is read through a text wrapper in small pieces and is left
+    open. With ``max_rows``, a file with more rows raises ``TooManyRowsError``."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], *, max_rows: int | None = None) -> None:
+        self.max_rows = max_rows
         # Undecodable bytes become lone surrogates, so the line that has them is known.
         self._text = io.TextIOWrapper(
             source, encoding="utf-8-sig", errors="surrogateescape", newline=""
@@ -272,6 +281,7 @@ class ContactsFile:
         lines: list[int] = []
         records: list[tuple[str, ...]] = []
         line = 2
+        read = 0  # rows read before this batch, but for those refused while reading
         while True:
             try:
                 cells = next(reader)
@@ -296,9 +306,14 @@ class ContactsFile:
             records.append(pick(cells))
             lines.append(start)
             if len(records) == CHECKED_TOGETHER:
+                read += CHECKED_TOGETHER
+                if self.max_rows is not None and read > self.max_rows:
+                    raise TooManyRowsError(self.max_rows)
                 yield _check_rows(lines, records, problems)
                 lines, records = [], []
         if records:
+            if self.max_rows is not None and read + len(records) > self.max_rows:
+                raise TooManyRowsError(self.max_rows)
             yield _check_rows(lines, records, problems)
 
 

@@ -140,6 +140,7 @@ def import_contacts_csv(
     source: IO[bytes],
     *,
     skip_invalid: bool = False,
+    max_rows: int | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """Upsert accounts by account_id and contacts by (account, e-mail) from the CSV read
@@ -147,14 +148,15 @@ def import_contacts_csv(
 
     A file with any bad row is rejected whole (``ImportRejectedError``) and nothing is
     written, unless ``skip_invalid``, which imports the good rows and reports the rest in
-    ``result.skipped``. A file that cannot be read at all raises ``CSVFileError``.
+    ``result.skipped``. A file that cannot be read at all raises ``CSVFileError``, one with
+    more than ``max_rows`` rows ``TooManyRowsError``.
     """
     now = now or utcnow()
     connection = session.connection()
     try:
         with _page_caches(connection):
             _create_staging(connection)
-            with ContactsFile(source) as contacts:
+            with ContactsFile(source, max_rows=max_rows) as contacts:
                 _stage(connection, contacts)
             problems = contacts.problems
             account_columns = [column for column in ACCOUNT_COLUMNS if column in contacts.columns]
@@ -215,12 +217,12 @@ def _create_staging(connection: sa.Connection) -> None:
 
 
 def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
-    """Every good row into the staging tables, an executemany a batch.
+    """Every good row into the staging tables, a batch at a time.
 
-    The statements go to the driver as they are, with the values converted as SQLAlchemy
-    would (dates and amounts; each distinct value once): SQLAlchemy's own executemany
-    spends more time per row than reading and checking the row does. Like the checks,
-    the rows are put together a column at a time, with built-in functions."""
+    The rows go to the driver as they are, with the values converted as SQLAlchemy would
+    (dates and amounts; each distinct value once): SQLAlchemy's own executemany spends
+    more time per row than reading and checking the row does. Like the checks, the rows
+    are put together a column at a time, with built-in functions."""
     dialect = connection.dialect
     fields = ContactRow._fields
     line, account_id, contact_email = map(fields.index, ("line", "account_id", "contact_email"))
@@ -231,15 +233,13 @@ def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
         if (converter := column.type.bind_processor(dialect)) is not None
     ]
     no_account_values = (None,) * len(ACCOUNT_COLUMNS)
-    insert_contacts = _insert_statement(_staged_contacts, dialect)
-    insert_account_rows = _insert_statement(_staged_account_rows, dialect)
     for batch in contacts.batches():
         if not len(batch):
             continue
         columns = batch.columns
         hashes = _email_hashes(columns[contact_email])
         contact_rows = list(zip(*columns[:first_account_field], hashes, strict=True))
-        connection.exec_driver_sql(insert_contacts, contact_rows)
+        _write_rows(connection, _staged_contacts, contact_rows)
         # the rows that give their account a value: line, account_id and the values
         account_columns = columns[first_account_field:]
         given = list(map(no_account_values.__ne__, zip(*account_columns, strict=True)))
@@ -250,17 +250,16 @@ def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
             ]
             for index, convert in converters:
                 staged[index] = list(map(convert, staged[index]))
-            connection.exec_driver_sql(insert_account_rows, list(zip(*staged, strict=True)))
+            _write_rows(connection, _staged_account_rows, list(zip(*staged, strict=True)))
     connection.execute(sa.schema.CreateIndex(_staged_contacts_by_contact))
 
 
-def _insert_statement(table: sa.Table, dialect: sa.Dialect) -> str:
-    """An INSERT of all ``table``'s columns in their order, in the driver's own style."""
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    return (
-        f"INSERT INTO {table.name} ({', '.join(table.columns.keys())}) "
-        f"VALUES ({', '.join([marker] * len(table.columns))})"
-    )
+def _write_rows(connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
+    """Rows of all ``table``'s columns in their order, by the driver's executemany."""
+    names = ", ".join(table.columns.keys())
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    markers = ", ".join([marker] * len(table.columns))
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({markers})", rows)
 
 
 def _stage_accounts(connection: sa.Connection, account_columns: list[str]) -> None:

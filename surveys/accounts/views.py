@@ -3,7 +3,7 @@ import io
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from surveys.accounts.csv_import import COLUMNS, CSVFileError
+from surveys.accounts.csv_import import COLUMNS, CSVFileError, TooManyRowsError
 from surveys.accounts.forms import ImportForm
 from surveys.accounts.services import ImportRejectedError, get_account, import_contacts_csv
 from surveys.auth import staff_only
@@ -49,7 +49,15 @@ def import_contacts() -> tuple[str, int]:
         form.file.errors.append(too_large_message(size))
         return import_page(form, status=413)
     try:
-        result = import_contacts_csv(db.session, upload, skip_invalid=form.skip_invalid.data)
+        result = import_contacts_csv(
+            db.session,
+            upload,
+            skip_invalid=form.skip_invalid.data,
+            max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        )
+    except TooManyRowsError as error:
+        form.file.errors.append(too_large_message(size, rows=error.limit))
+        return import_page(form, status=413)
     except CSVFileError as error:
         return import_page(form, rejected=[str(error)], problem_count=1, status=400)
     except ImportRejectedError as error:
@@ -69,12 +77,18 @@ def request_too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     return import_page(form, status=413)
 
 
-def too_large_message(size: int | None) -> str:
+def too_large_message(size: int | None, *, rows: int | None = None) -> str:
     limit = current_app.config["IMPORT_MAX_BYTES"]
-    given = f"The file is {size / 1e6:.1f} MB; this" if size else "The file is too large: this"
+    if rows:
+        given = f"The file has more than {rows:,} rows; this page imports up to {rows:,}."
+    elif size:
+        given = f"The file is {size / 1e6:.1f} MB; this page imports files of up to "
+        given += f"{limit / 1e6:.0f} MB."
+    else:
+        given = f"The file is too large: this page imports files of up to {limit / 1e6:.0f} MB."
     return (
-        f"{given} page imports files of up to {limit / 1e6:.0f} MB. Split it into smaller "
-        "files, or import it on the server with flask contacts import, which has no limit."
+        f"{given} Split it into smaller files, or import it on the server with "
+        "flask contacts import, which has no limit."
     )
 
 
@@ -94,6 +108,7 @@ def import_page(
             rejected=rejected,
             problem_count=problem_count,
             limit_mb=round(current_app.config["IMPORT_MAX_BYTES"] / 1e6),
+            limit_rows=current_app.config["IMPORT_MAX_ROWS"],
             columns=COLUMNS,
         ),
         status,
