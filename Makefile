@@ -61,6 +61,7 @@ format: install
 bench: install translations
 	$(BIN)/python bench/respond.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
