@@ -260,10 +260,10 @@ def _write_rows(connection: sa.Connection, table: sa.Table, rows: list[tuple]) -
     executemany."""
     names = ", ".join(table.columns.keys())
     if connection.dialect.name == "postgresql":
-        cursor = connection.connection.dbapi_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with connection.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     markers = ", ".join([marker] * len(table.columns))
