@@ -274,7 +274,7 @@ class ContactsFile:
         for batch in self.batches():
             yield from batch.rows()
 
-    def batches(self) -> Iterator["CheckedRows"]:
+    def batches(self) -> Iterator[CheckedRows]:
         """The good rows, up to CHECKED_TOGETHER at a time."""
         reader, width, pick, problems = self._reader, self._width, self._pick, self.problems
         blank_when_empty = pick(list(range(width + 1)))[COLUMNS.index("account_id")]
