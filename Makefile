@@ -63,6 +63,7 @@ bench: install translations
 	$(BIN)/python bench/respond.py
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/send.py
+	$(BIN)/python bench/import.py
 
 # With a broker (CELERY_BROKER_URL or REDIS_URL): the workers that deliver mail, and the
 # scheduler that runs `flask campaigns tick` every minute. Run as many workers as you like.

@@ -4,7 +4,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from surveys.accounts.csv_import import MAX_ERRORS_SHOWN, CSVFileError
+from surveys.accounts.csv_import import CSVFileError
 from surveys.accounts.privacy import NoSuchContactError, erase_contact, export_contact
 from surveys.accounts.services import ImportRejectedError, import_contacts_csv
 from surveys.columns import utcnow
@@ -19,20 +19,25 @@ contacts = AppGroup("contacts", help="Customer accounts and their contacts.")
 def import_command(file: Path, skip_invalid: bool) -> None:
     """Create or update accounts and contacts from a CSV FILE (comma or semicolon)."""
     try:
-        result = import_contacts_csv(db.session, file.read_bytes(), skip_invalid=skip_invalid)
+        with file.open("rb") as source:
+            result = import_contacts_csv(db.session, source, skip_invalid=skip_invalid)
     except CSVFileError as error:
         raise click.ClickException(f"{file}: {error}; nothing was imported") from None
     except ImportRejectedError as error:
-        for problem in error.errors[:MAX_ERRORS_SHOWN]:
+        for problem in error.errors:
             click.echo(f"{file}: {problem}", err=True)
-        if len(error.errors) > MAX_ERRORS_SHOWN:
-            click.echo(f"... and {len(error.errors) - MAX_ERRORS_SHOWN} more", err=True)
+        if error.count > len(error.errors):
+            click.echo(f"... and {error.count - len(error.errors)} more", err=True)
         raise click.ClickException(
-            f"{len(error.errors)} problem(s) in {file}; nothing was imported. Fix them, "
+            f"{error.count} problem(s) in {file}; nothing was imported. Fix them, "
             "or import the good rows with --skip-invalid"
         ) from None
-    for problem in result.skipped[:MAX_ERRORS_SHOWN]:
+    for problem in result.skipped:
         click.echo(f"skipped {file}: {problem}", err=True)
+    if result.problem_count > len(result.skipped):
+        click.echo(f"... and {result.problem_count - len(result.skipped)} more", err=True)
+    if result.skipped_rows:
+        click.echo(f"{result.skipped_rows} row(s) skipped", err=True)
     click.echo(result.summary())
 
 

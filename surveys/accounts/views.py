@@ -1,8 +1,20 @@
+import io
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from surveys.accounts.csv_import import COLUMNS, CSVFileError
+from surveys.accounts.csv_import import COLUMNS, CSVFileError, TooManyRowsError
 from surveys.accounts.forms import ContactEraseForm, ContactExportForm, ImportForm
 from surveys.accounts.models import Contact
 from surveys.accounts.privacy import erase_contact, export_contact
@@ -80,24 +92,76 @@ def erase_contact_data(contact_id: int) -> Response:
 @blueprint.route("/import", methods=["GET", "POST"])
 def import_contacts() -> tuple[str, int]:
     form = ImportForm()
-    result = rejected = None
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = import_contacts_csv(
-                db.session, form.file.data.read(), skip_invalid=form.skip_invalid.data
-            )
-        except CSVFileError as error:
-            rejected = [str(error)]
-            status = 400
-        except ImportRejectedError as error:
-            rejected = [str(problem) for problem in error.errors]
-            status = 400
-    elif form.is_submitted():
-        status = 400
+    if not form.validate_on_submit():
+        return import_page(form, status=400 if form.is_submitted() else 200)
+    upload = form.file.data.stream
+    size = upload.seek(0, io.SEEK_END)
+    upload.seek(0)
+    if size > current_app.config["IMPORT_MAX_BYTES"]:
+        form.file.errors.append(too_large_message(size))
+        return import_page(form, status=413)
+    try:
+        result = import_contacts_csv(
+            db.session,
+            upload,
+            skip_invalid=form.skip_invalid.data,
+            max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        )
+    except TooManyRowsError as error:
+        form.file.errors.append(too_large_message(size, rows=error.limit))
+        return import_page(form, status=413)
+    except CSVFileError as error:
+        return import_page(form, rejected=[str(error)], problem_count=1, status=400)
+    except ImportRejectedError as error:
+        rejected = [str(problem) for problem in error.errors]
+        return import_page(form, rejected=rejected, problem_count=error.count, status=400)
+    return import_page(form, result=result)
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def request_too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A file over the app's MAX_CONTENT_LENGTH is refused before the view sees it; on
+    the import page that is said beside the file field, like any other problem with it."""
+    if request.endpoint != "accounts.import_contacts":
+        return render_template("errors/error.html", error=error), 413
+    form = ImportForm(formdata=None)
+    form.file.errors = [too_large_message(request.content_length)]
+    return import_page(form, status=413)
+
+
+def too_large_message(size: int | None, *, rows: int | None = None) -> str:
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    if rows:
+        given = f"The file has more than {rows:,} rows; this page imports up to {rows:,}."
+    elif size:
+        given = f"The file is {size / 1e6:.1f} MB; this page imports files of up to "
+        given += f"{limit / 1e6:.0f} MB."
+    else:
+        given = f"The file is too large: this page imports files of up to {limit / 1e6:.0f} MB."
+    return (
+        f"{given} Split it into smaller files, or import it on the server with "
+        "flask contacts import, which has no limit."
+    )
+
+
+def import_page(
+    form: ImportForm,
+    *,
+    result: object = None,
+    rejected: list[str] | None = None,
+    problem_count: int = 0,
+    status: int = 200,
+) -> tuple[str, int]:
     return (
         render_template(
-            "accounts/import.html", form=form, result=result, rejected=rejected, columns=COLUMNS
+            "accounts/import.html",
+            form=form,
+            result=result,
+            rejected=rejected,
+            problem_count=problem_count,
+            limit_mb=round(current_app.config["IMPORT_MAX_BYTES"] / 1e6),
+            limit_rows=current_app.config["IMPORT_MAX_ROWS"],
+            columns=COLUMNS,
         ),
         status,
     )

@@ -170,7 +170,7 @@ def load_demo(session: Session, now: datetime) -> DemoResult:
     campaigns and the open exit campaign with their invitations and answers, classified,
     in one transaction."""
     data = CONTACTS_CSV.read_bytes()
-    result = DemoResult(import_contacts_csv(session, data))
+    result = DemoResult(import_contacts_csv(session, io.BytesIO(data), now=now))
     if session.scalar(sa.select(sa.func.count(Campaign.id))):
         return result
     external_ids = {row.account_id for row in read_contacts_csv(data).rows}

@@ -171,4 +171,3 @@ def compose(
         *(mime.header(name, value) for name, value in extra_headers),
     ]
     return Outgoing(subject, text, html, mime.alternative(headers, text, html, utf8=utf8))
-
