@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from surveys.accounts.addresses import InvalidAddressError, normalise_address
 from surveys.accounts.models import Contact
 from surveys.accounts.services import unsubscribe_address
 from surveys.campaigns.models import Invitation, Response, ResponseReason
@@ -28,7 +29,10 @@ class NoSuchContactError(LookupError):
 
 
 def _contacts(session: Session, email: str) -> list[Contact]:
-    address = email.strip().lower()
+    try:
+        address = normalise_address(email.strip())  # as the import stored it
+    except InvalidAddressError:
+        address = email.strip().lower()
     contacts = session.scalars(
         sa.select(Contact)
         .where(Contact.email == address)
