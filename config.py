@@ -1,6 +1,7 @@
 """Settings, read from the environment. ``SURVEYS_ENV`` picks the class (default: production)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,6 +65,9 @@ class Config:
     # the process that queued the mail sends it.
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Where the sign-in limits count: shared by every process through Redis when there is
+    # one, per process otherwise.
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     SEND_BATCH_SIZE = _number("SEND_BATCH_SIZE", "100")
     SEND_RATE_PER_MINUTE = _number("SEND_RATE_PER_MINUTE", "0")
     SEND_RETRY_DELAYS = _seconds_list("SEND_RETRY_DELAYS", "60,300,1800,7200")
@@ -90,9 +94,16 @@ class Config:
     CAMPAIGN_DEFAULT_DAYS_OPEN = 30
     # The report window: answers older than this many days do not count.
     REPORT_WINDOW_DAYS = 365
-    # Staff pages have no login yet (a later issue adds it): they are open only where
-    # this is set, which the development and testing settings do.
-    STAFF_PAGES_OPEN = _flag("STAFF_PAGES_OPEN", False)
+    # Staff sign-in. Admins must set up two-factor sign-in before anything else where
+    # this is on (production's default). "Remember me" lasts at most 14 days.
+    REQUIRE_ADMIN_2FA = _flag("REQUIRE_ADMIN_2FA", True)
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Sign-in attempts: per address the request comes from, and per account tried.
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    RATELIMIT_HEADERS_ENABLED = True
     # Where the development SMTP sink keeps every message it receives; the outbox
     # page reads it. Unset in production: no outbox page.
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR")
@@ -142,6 +153,7 @@ class Config:
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
     TRUSTED_HOSTS = _hosts(Config.SURVEYS_BASE_URL, os.environ.get("TRUSTED_HOSTS", ""))
 
     @classmethod
@@ -166,7 +178,7 @@ class ProductionConfig(Config):
 
 class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "development-only-secret"
-    STAFF_PAGES_OPEN = _flag("STAFF_PAGES_OPEN", True)
+    REQUIRE_ADMIN_2FA = _flag("REQUIRE_ADMIN_2FA", False)
     MAIL_PORT = _number("MAIL_PORT", "8025")
     OUTBOX_DIR = Config.OUTBOX_DIR or str(INSTANCE_DIR / "outbox")
 
@@ -175,7 +187,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
-    STAFF_PAGES_OPEN = True
+    REQUIRE_ADMIN_2FA = False
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = "127.0.0.1"
     MAIL_TIMEOUT = 5.0

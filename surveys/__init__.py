@@ -7,7 +7,7 @@ from flask import Flask, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from config import Config, config_from_environment
-from surveys import extensions, i18n, security
+from surveys import auth, extensions, i18n, security
 from surveys.columns import render_migration_item
 from surveys.delivery import queue
 from surveys.respond.links import mask_tokens
@@ -46,11 +46,16 @@ def register_extensions(app: Flask) -> None:
     )
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
+    extensions.limiter.init_app(app)
+    auth.init_app(app)
     queue.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    import surveys.auth.mail  # noqa: F401 (registers the password-reset e-mail)
     from surveys.accounts.views import blueprint as accounts
+    from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access
+    from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
     from surveys.reasons.views import blueprint as reasons
@@ -59,7 +64,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(campaigns)
     app.register_blueprint(reasons)
-    app.register_blueprint(respond)
+    app.register_blueprint(blueprint_access(respond, PUBLIC))
+    app.register_blueprint(auth_pages)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):
         from surveys.outbox.views import blueprint as outbox
@@ -68,17 +74,19 @@ def register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
 
     @app.get("/")
+    @access(STAFF)
     def index() -> Response:
         return redirect(url_for("accounts.index"))
 
 
 def register_commands(app: Flask) -> None:
     from surveys.accounts.cli import contacts
+    from surveys.auth.cli import users
     from surveys.campaigns.cli import campaigns
     from surveys.demo.cli import demo
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
 
-    for group in (contacts, campaigns, report, reasons, outbox, demo):
+    for group in (contacts, campaigns, report, reasons, outbox, demo, users):
         app.cli.add_command(group)

@@ -4,6 +4,9 @@ import sqlite3
 
 import sqlalchemy as sa
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -20,6 +23,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+# Limits are declared on the views that need them (login, password reset); the storage
+# is Redis when REDIS_URL is set, memory otherwise (RATELIMIT_STORAGE_URI).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @sa.event.listens_for(sa.Engine, "connect")

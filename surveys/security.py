@@ -5,6 +5,7 @@ browser from sniffing, framing, caching or leaking it."""
 from urllib.parse import urlsplit
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
@@ -58,6 +59,16 @@ def _refuse_nul() -> None:
             raise ForbiddenCharacter()
 
 
+class StaffOnlySessions(SecureCookieSessionInterface):
+    """The pages behind a personal link set no cookie, even for a signed-in staff member
+    who opens one: the token is their only credential."""
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if is_customer_request():
+            return
+        super().save_session(app, session, response)
+
+
 def content_security_policy(app: Flask) -> str:
     images = "'self'"
     if app.config.get("COMPANY_LOGO_URL"):
@@ -76,6 +87,7 @@ def register_converters(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = StaffOnlySessions()
     policy = content_security_policy(app)
     static_prefix = (app.static_url_path or "/static") + "/"
 

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
 from config import TestingConfig
 from surveys import create_app
+from surveys.auth.models import User
 from surveys.extensions import db as _db
 from surveys.outbox.sink import free_port, start_sink
 from tests.factories import AccountFactory
@@ -138,8 +140,59 @@ def db(app: Flask):
     return _db
 
 
+# Every test user's password, hashed once for the session (argon2 takes a while).
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return PasswordHasher().hash(PASSWORD)
+
+
+class UserFactory:
+    """Staff users stored through the model, all with ``PASSWORD``."""
+
+    def __init__(self, app: Flask, password_hash: str):
+        self.app = app
+        self.password_hash = password_hash
+
+    def __call__(self, email: str, role: str, **fields: object) -> int:
+        with self.app.app_context():
+            user = User(email=email, role=role, password_hash=self.password_hash, **fields)
+            _db.session.add(user)
+            _db.session.commit()
+            return user.id
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def make_user(app: Flask, password_hash: str) -> UserFactory:
+    return UserFactory(app, password_hash)
+
+
+def sign_in(client: FlaskClient, user_id: int, version: int = 1) -> FlaskClient:
+    """Sign the client in as Flask-Login would, without the password round trip."""
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user_id}:{version}"
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def admin_id(make_user: UserFactory) -> int:
+    """An admin user, for test clients of apps built with other settings:
+    ``sign_in(app.test_client(), admin_id)``."""
+    return make_user("admin@supplier.example", "admin")
+
+
+@pytest.fixture
+def client(app: Flask, admin_id: int) -> FlaskClient:
+    """A test client signed in as an admin (customer pages ignore it)."""
+    return sign_in(app.test_client(), admin_id)
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
+    """A test client nobody signed in with."""
     return app.test_client()
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from surveys.accounts.models import Account, Contact
 from surveys.accounts.services import import_contacts_csv, unsubscribe_address
 from surveys.extensions import db
-from tests.conftest import build_app
+from tests.conftest import build_app, sign_in
 
 HEADER = (
     "account_id,account_name,contact_email,contact_name,role,language,"
@@ -553,9 +553,9 @@ def test_suppressed_addresses_stay_unsubscribed(app, importer):
     assert [moment for _, moment in found] == [datetime(2026, 5, 1, tzinfo=UTC)] * 2
 
 
-def test_the_upload_page_refuses_a_file_over_its_limit(database_url, smtp_server):
+def test_the_upload_page_refuses_a_file_over_its_limit(admin_id, database_url, smtp_server):
     app = build_app(database_url, MAIL_PORT=smtp_server.port, IMPORT_MAX_BYTES=1000)
-    response = upload(app.test_client(), (HEADER + rows(40)).encode())
+    response = upload(sign_in(app.test_client(), admin_id), (HEADER + rows(40)).encode())
     assert response.status_code == 413
     text = response.get_data(as_text=True)
     assert 'class="field-error">The file is' in text and "files of up to" in text
@@ -565,9 +565,9 @@ def test_the_upload_page_refuses_a_file_over_its_limit(database_url, smtp_server
         db.engine.dispose()
 
 
-def test_the_upload_page_refuses_a_file_over_its_row_limit(database_url, smtp_server):
+def test_the_upload_page_refuses_a_file_over_its_row_limit(admin_id, database_url, smtp_server):
     app = build_app(database_url, MAIL_PORT=smtp_server.port, IMPORT_MAX_ROWS=2500)
-    client = app.test_client()
+    client = sign_in(app.test_client(), admin_id)
     response = upload(client, (HEADER + rows(2501)).encode())
     assert response.status_code == 413
     text = response.get_data(as_text=True)
@@ -579,9 +579,11 @@ def test_the_upload_page_refuses_a_file_over_its_row_limit(database_url, smtp_se
         db.engine.dispose()
 
 
-def test_the_upload_page_says_so_beside_the_field_over_the_request_limit(database_url, smtp_server):
+def test_the_upload_page_says_so_beside_the_field_over_the_request_limit(
+    admin_id, database_url, smtp_server
+):
     app = build_app(database_url, MAIL_PORT=smtp_server.port, MAX_CONTENT_LENGTH=1000)
-    response = upload(app.test_client(), (HEADER + rows(40)).encode())
+    response = upload(sign_in(app.test_client(), admin_id), (HEADER + rows(40)).encode())
     assert response.status_code == 413
     assert 'class="field-error">The file is' in response.get_data(as_text=True)
     with app.app_context():

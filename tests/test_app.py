@@ -15,6 +15,7 @@ from flask_migrate import downgrade, upgrade
 
 from config import DevelopmentConfig, ProductionConfig, TestingConfig, config_from_environment
 from surveys import create_app
+from surveys.auth.access import PUBLIC, access
 from surveys.extensions import db as _db
 from surveys.outbox.sink import free_port
 from tests.conftest import TEST_DATABASE_URL, build_app, drop_everything, migrate_to_head
@@ -66,7 +67,7 @@ def test_config_reads_every_documented_variable(tmp_path):
     code = (
         "from wsgi import app; c = app.config; print(c['SECRET_KEY'], "
         "c['SQLALCHEMY_DATABASE_URI'], c['MAIL_SERVER'], c['MAIL_PORT'], "
-        "c['MAIL_DEFAULT_SENDER'], c['SURVEYS_BASE_URL'], c['STAFF_PAGES_OPEN'], "
+        "c['MAIL_DEFAULT_SENDER'], c['SURVEYS_BASE_URL'], c['REQUIRE_ADMIN_2FA'], "
         "c['MAIL_TIMEOUT'], c['MAIL_SENDER_NAME'], c['COMPANY_NAME'], c['COMPANY_LOGO_URL'], "
         "','.join(c['TRUSTED_HOSTS']), c['SESSION_COOKIE_SECURE'], c['SESSION_COOKIE_SAMESITE'])"
     )
@@ -80,7 +81,7 @@ def test_config_reads_every_documented_variable(tmp_path):
         "2525",
         "cx@example.com",
         "https://surveys.example.com",
-        "False",
+        "True",
         "12.5",
         "Nordljus-CX",
         "Nordljus",
@@ -150,7 +151,6 @@ def production_app(database_url, **settings):
         SQLALCHEMY_DATABASE_URI = database_url
         SURVEYS_BASE_URL = "https://surveys.example.com"
         TRUSTED_HOSTS = ["surveys.example.com"]
-        STAFF_PAGES_OPEN = True
 
     for name, value in settings.items():
         setattr(Config, name, value)
@@ -164,12 +164,12 @@ def test_production_answers_only_its_own_host(database_url):
     assert "evil.example" not in evil.headers.get("Location", "")
     good = client.get("/", base_url="https://surveys.example.com")
     assert good.status_code == 302
-    assert good.headers["Location"] == "/accounts/"
+    assert good.headers["Location"] == "/login?next=/"
 
 
 def test_production_session_cookie_is_secure_and_same_site(database_url):
     client = production_app(database_url).test_client()
-    response = client.get("/campaigns/", base_url="https://surveys.example.com")
+    response = client.get("/login", base_url="https://surveys.example.com")
     assert response.status_code == 200
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -329,6 +329,7 @@ def test_a_logged_server_error_masks_the_token(app, client, invited_token, caplo
     app.config["SERVER_NAME"] = None
 
     @app.get("/r/<token>/explode")
+    @access(PUBLIC)
     def explode(token):
         raise RuntimeError("boom")
 

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from surveys.delivery.queue import wait_for_background
 from surveys.outbox.sink import free_port
-from tests.conftest import build_app
+from tests.conftest import PASSWORD, build_app
 from tests.helpers import create_campaign, send, text_part, token_of
 from tests.smtp import faulty_server
 
@@ -34,6 +34,15 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+
+
+def sign_in_as(page, base_url: str, email: str) -> None:
+    """Through the real sign-in page, as a person would."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +74,9 @@ def live_app(database_url, smtp_server) -> Iterator[tuple]:
 
 
 def test_answer_from_the_email_and_see_it_on_the_account_page(
-    live_app, browser, make_account, smtp_sink
+    live_app, browser, make_account, make_user, smtp_sink
 ):
+    make_user("cx@supplier.example", "cx")
     app, base_url = live_app
     runner = app.test_cli_runner()
     made = make_account(
@@ -89,6 +99,7 @@ def test_answer_from_the_email_and_see_it_on_the_account_page(
         page.wait_for_url("**/thanks")
         assert page.get_by_role("heading", name="Tack!").is_visible()
 
+        sign_in_as(page, base_url, "cx@supplier.example")
         page.goto(f"{base_url}/accounts/E2E")
         row = page.get_by_role("row").filter(has_text=made.emails[0])
         assert row.get_by_role("cell").nth(3).inner_text() == "3"
@@ -128,7 +139,10 @@ def test_the_answer_page_works_by_keyboard_on_a_phone(live_app, browser, make_ac
         context.close()
 
 
-def test_cx_page_drills_down_to_the_verbatims(live_app, browser, make_account, smtp_sink):
+def test_cx_page_drills_down_to_the_verbatims(
+    live_app, browser, make_account, make_user, smtp_sink
+):
+    make_user("cx@supplier.example", "cx")
     app, base_url = live_app
     runner = app.test_cli_runner()
     made = make_account(
@@ -151,6 +165,7 @@ def test_cx_page_drills_down_to_the_verbatims(live_app, browser, make_account, s
 
     page = browser.new_page()
     try:
+        sign_in_as(page, base_url, "cx@supplier.example")
         page.goto(f"{base_url}/reasons/")
         accounts = page.get_by_role("table").nth(1)
         row = accounts.get_by_role("row").filter(has_text="Forgotten Freight AB")
@@ -196,7 +211,8 @@ def slow_app(database_url: str, smtp_port: int) -> Flask:
     )
 
 
-def test_the_sent_count_rises_without_a_reload(database_url, browser, make_account):
+def test_the_sent_count_rises_without_a_reload(database_url, browser, make_account, make_user):
+    make_user("cx@supplier.example", "cx")
     from playwright.sync_api import expect
 
     with faulty_server() as (handler, smtp_port):
@@ -207,6 +223,7 @@ def test_the_sent_count_rises_without_a_reload(database_url, browser, make_accou
         with serving(app) as base_url:
             page = browser.new_page()
             try:
+                sign_in_as(page, base_url, "cx@supplier.example")
                 page.goto(f"{base_url}/campaigns/{campaign_id}")
                 page.get_by_role("button", name="Send", exact=True).click()
                 page.wait_for_url(f"**/campaigns/{campaign_id}")
@@ -226,7 +243,10 @@ def test_the_sent_count_rises_without_a_reload(database_url, browser, make_accou
 
 
 @pytest.mark.parametrize("width", [375, 1280])
-def test_the_campaign_pages_never_scroll_sideways(database_url, browser, make_account, width):
+def test_the_campaign_pages_never_scroll_sideways(
+    database_url, browser, make_account, make_user, width
+):
+    make_user("cx@supplier.example", "cx")
     long_address = "a.very.long.local.part.that.never.ends." * 2 + "x@subdomain.fjord.example"
     with faulty_server() as (handler, smtp_port):
         make_account(
@@ -250,6 +270,7 @@ def test_the_campaign_pages_never_scroll_sideways(database_url, browser, make_ac
         page = context.new_page()
         try:
             with serving(app) as base_url:
+                sign_in_as(page, base_url, "cx@supplier.example")
                 page.goto(f"{base_url}/campaigns/{campaign_id}")
                 page.get_by_label("Send to").fill("staff." + long_address)
                 page.get_by_role("button", name="Send me a test").click()

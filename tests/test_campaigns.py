@@ -16,7 +16,7 @@ from surveys.delivery.models import Delivery
 from surveys.delivery.queue import wait_for_background
 from surveys.extensions import db
 from surveys.security import MAIL_POLICY
-from tests.conftest import build_app
+from tests.conftest import build_app, sign_in
 from tests.helpers import create_campaign, send, token_of
 from tests.smtp import faulty_server
 
@@ -349,9 +349,9 @@ def sent_with_problems(database_url, make_account, server):
     return app, campaign_id, handler
 
 
-def test_the_campaign_page_shows_its_facts_counts_and_problems(sent_with_problems):
+def test_the_campaign_page_shows_its_facts_counts_and_problems(admin_id, sent_with_problems):
     app, campaign_id, _ = sent_with_problems
-    client = app.test_client()
+    client = sign_in(app.test_client(), admin_id)
     listing = client.get("/campaigns/").get_data(as_text=True)
     assert f'<a href="/campaigns/{campaign_id}">Autumn NPS</a>' in listing
     response = client.get(f"/campaigns/{campaign_id}")
@@ -446,9 +446,11 @@ def test_send_answers_at_once_and_comes_back_to_the_campaign_page(
     assert "Send to contacts added since" in page
 
 
-def test_retry_failed_from_the_page_sends_them_but_not_a_failed_test(sent_with_problems, smtp_sink):
+def test_retry_failed_from_the_page_sends_them_but_not_a_failed_test(
+    admin_id, sent_with_problems, smtp_sink
+):
     app, campaign_id, handler = sent_with_problems
-    client = app.test_client()
+    client = sign_in(app.test_client(), admin_id)
     handler.at_data["me@staff.example"] = "451 4.2.0 Try later"
     client.post(
         f"/campaigns/{campaign_id}/test", data={"recipient": "me@staff.example", "language": "en"}
@@ -492,9 +494,9 @@ def test_retry_unknown_warns_and_needs_the_box_ticked(app, client, make_account,
     assert len(smtp_sink.to("anna@fjord.example")) == 2
 
 
-def test_a_retry_on_a_closed_campaign_changes_nothing(sent_with_problems):
+def test_a_retry_on_a_closed_campaign_changes_nothing(admin_id, sent_with_problems):
     app, campaign_id, handler = sent_with_problems
-    client = app.test_client()
+    client = sign_in(app.test_client(), admin_id)
     close(app, campaign_id)
     page = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     assert "Closed 2026-02-01" in page and "nothing can be sent again" in page
@@ -651,12 +653,12 @@ def test_get_and_head_never_change_anything(app, client, make_account, smtp_sink
     assert smtp_sink.messages == []
 
 
-def test_every_staff_post_needs_its_csrf_token(database_url, make_account, smtp_server):
+def test_every_staff_post_needs_its_csrf_token(admin_id, database_url, make_account, smtp_server):
     app = build_app(database_url, WTF_CSRF_ENABLED=True, MAIL_PORT=smtp_server.port)
     smtp_server.clear()
     make_account(*people("anna"))
     campaign_id = create_campaign(app.test_cli_runner())
-    client = app.test_client()
+    client = sign_in(app.test_client(), admin_id)
     before = stored(app)
     for path, data in [
         ("/campaigns/", {"kind": "nps", "name": "X", "days_open": 3}),

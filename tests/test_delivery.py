@@ -15,7 +15,7 @@ from surveys.delivery.dispatcher import DispatchSettings, drain
 from surveys.delivery.models import Delivery
 from surveys.delivery.queue import wait_for_background
 from surveys.extensions import db
-from tests.conftest import build_app
+from tests.conftest import build_app, sign_in
 from tests.helpers import create_campaign, send, text_part, token_of
 from tests.smtp import faulty_server, silent_server
 
@@ -222,14 +222,14 @@ def test_a_server_that_never_greets_times_out_and_nothing_is_lost(database_url, 
 
 
 def test_the_page_answers_before_a_slow_server_has_taken_anything(
-    database_url, make_account, server
+    admin_id, database_url, make_account, server
 ):
     handler, port = server
     handler.delay = 1.0
     make_account(*people("anna", "bo"))
     app = app_for(database_url, port)
     campaign_id = create_campaign(app.test_cli_runner())
-    response = app.test_client().post(f"/campaigns/{campaign_id}/send")
+    response = sign_in(app.test_client(), admin_id).post(f"/campaigns/{campaign_id}/send")
     assert response.status_code == 302
     assert handler.received == []  # the request did not wait for the mail server
     wait_for_background()

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from surveys.outbox.sink import free_port, maildir_store, start_sink
-from tests.conftest import build_app
+from tests.conftest import build_app, sign_in
 from tests.helpers import create_campaign, send
 
 
@@ -18,11 +18,11 @@ def outbox_app(database_url, tmp_path):
     controller.stop()
 
 
-def test_sent_mail_shows_in_the_outbox_with_its_links(outbox_app, make_account):
+def test_sent_mail_shows_in_the_outbox_with_its_links(admin_id, outbox_app, make_account):
     runner = outbox_app.test_cli_runner()
     make_account({"language": "nb", "email": "kari@fjord.example", "name": "Kari"})
     send(runner, create_campaign(runner))
-    client = outbox_app.test_client()
+    client = sign_in(outbox_app.test_client(), admin_id)
     listing = client.get("/outbox/").get_data(as_text=True)
     assert "Hvor sannsynlig er det at du vil anbefale oss?" in listing
     assert "kari@fjord.example" in listing
@@ -36,20 +36,22 @@ def test_sent_mail_shows_in_the_outbox_with_its_links(outbox_app, make_account):
     assert '<html lang="nb">' in answer_page.get_data(as_text=True)
 
 
-def test_an_unknown_message_is_404(outbox_app):
-    assert outbox_app.test_client().get("/outbox/nope").status_code == 404
+def test_an_unknown_message_is_404(admin_id, outbox_app):
+    assert sign_in(outbox_app.test_client(), admin_id).get("/outbox/nope").status_code == 404
 
 
-def test_no_outbox_in_production_settings(database_url):
+def test_no_outbox_in_production_settings(admin_id, database_url):
     app = build_app(database_url, OUTBOX_DIR=None)
-    assert app.test_client().get("/outbox/").status_code == 404
+    assert sign_in(app.test_client(), admin_id).get("/outbox/").status_code == 404
 
 
-def test_the_html_part_is_framed_with_its_own_styles_and_no_scripts(outbox_app, make_account):
+def test_the_html_part_is_framed_with_its_own_styles_and_no_scripts(
+    admin_id, outbox_app, make_account
+):
     runner = outbox_app.test_cli_runner()
     make_account("sv")
     send(runner, create_campaign(runner))
-    client = outbox_app.test_client()
+    client = sign_in(outbox_app.test_client(), admin_id)
     key = re.search(r'href="/outbox/([^"]+)"', client.get("/outbox/").get_data(as_text=True))
     page = client.get(f"/outbox/{key.group(1)}").get_data(as_text=True)
     assert f'src="/outbox/{key.group(1)}/html"' in page

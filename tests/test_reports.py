@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from surveys.campaigns.models import Response
 from surveys.extensions import db
-from tests.conftest import build_app
 from tests.helpers import create_campaign, send, token_of
 
 KEYS = {"nps", "n", "promoters", "passives", "detractors", "ci_low", "ci_high", "band"}
@@ -139,14 +138,12 @@ def test_an_unknown_account_page_is_404(client):
     assert client.get("/accounts/NOPE").status_code == 404
 
 
-def test_staff_pages_are_closed_in_production_until_logins_exist(database_url, smtp_server):
-    app = build_app(database_url, STAFF_PAGES_OPEN=False)
-    client = app.test_client()
+def test_staff_pages_need_a_sign_in_and_customer_pages_do_not(anonymous):
     for path in ["/accounts/", "/campaigns/", "/accounts/import"]:
-        response = client.get(path)
-        assert response.status_code == 403
-        assert b"STAFF_PAGES_OPEN" in response.data
-    assert client.get("/r/whatever").status_code == 404  # customer pages stay open
+        response = anonymous.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/login?next={path}"
+    assert anonymous.get("/r/whatever").status_code == 404  # customer pages stay open
 
 
 def test_account_page_tells_exit_answers_apart(runner, client, make_account, smtp_sink):

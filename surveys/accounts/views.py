@@ -19,12 +19,12 @@ from surveys.accounts.forms import ContactEraseForm, ContactExportForm, ImportFo
 from surveys.accounts.models import Contact
 from surveys.accounts.privacy import erase_contact, export_contact
 from surveys.accounts.services import ImportRejectedError, get_account, import_contacts_csv
-from surveys.auth import staff_only
+from surveys.auth.access import CX, STAFF, access, blueprint_access
 from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.reports.services import latest_answers, nps_report
 
-blueprint = staff_only(Blueprint("accounts", __name__, url_prefix="/accounts"))
+blueprint = blueprint_access(Blueprint("accounts", __name__, url_prefix="/accounts"), STAFF)
 
 
 @blueprint.get("/")
@@ -75,6 +75,7 @@ def export_contact_data(contact_id: int) -> Response:
 
 
 @blueprint.post("/contacts/<int:contact_id>/erase")
+@access(CX)
 def erase_contact_data(contact_id: int) -> Response:
     contact = _contact(contact_id)
     external_id = contact.account.external_id
@@ -90,6 +91,7 @@ def erase_contact_data(contact_id: int) -> Response:
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
+@access(CX)
 def import_contacts() -> tuple[str, int]:
     form = ImportForm()
     if not form.validate_on_submit():

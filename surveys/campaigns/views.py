@@ -12,7 +12,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from surveys.accounts.models import LANGUAGES
-from surveys.auth import staff_only
+from surveys.auth.access import CX, blueprint_access
 from surveys.campaigns.forms import (
     ButtonForm,
     CampaignForm,
@@ -43,7 +43,7 @@ from surveys.extensions import db
 from surveys.mail.messages import MailSettings
 from surveys.security import MAIL_POLICY
 
-blueprint = staff_only(Blueprint("campaigns", __name__, url_prefix="/campaigns"))
+blueprint = blueprint_access(Blueprint("campaigns", __name__, url_prefix="/campaigns"), CX)
 
 PROBLEMS_PER_PAGE = 100
 # Far past any campaign's last page, and an OFFSET every database takes.

@@ -30,9 +30,14 @@ from surveys.accounts.models import Contact
 from surveys.campaigns.models import Campaign, Invitation, Response
 from surveys.campaigns.tokens import link_key, new_nonce, token_for, token_hash
 from surveys.columns import utcnow
-from surveys.delivery.models import PENDING, REASON_MAX_LENGTH, Delivery
-from surveys.mail.messages import MailSettings, invitation_message
-from surveys.mail.transport import MailServerError, RecipientRefusedError, SMTPTransport
+from surveys.delivery.models import CAMPAIGN_KINDS, PENDING, REASON_MAX_LENGTH, Delivery
+from surveys.mail.messages import MailSettings, Outgoing, invitation_message
+from surveys.mail.transport import (
+    Envelope,
+    MailServerError,
+    RecipientRefusedError,
+    SMTPTransport,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +161,7 @@ _BATCH = (
         Delivery.recipient,
         Delivery.language,
         Delivery.attempts,
+        Delivery.payload,
         Delivery.invitation_id,
         Invitation.token_nonce,
         Invitation.token_hash,
@@ -169,7 +175,7 @@ _BATCH = (
         Contact.undeliverable_at,
         Response.id.label("response_id"),
     )
-    .join(Campaign, Campaign.id == Delivery.campaign_id)
+    .outerjoin(Campaign, Campaign.id == Delivery.campaign_id)
     .outerjoin(Invitation, Invitation.id == Delivery.invitation_id)
     .outerjoin(Contact, Contact.id == Invitation.contact_id)
     .outerjoin(Response, Response.invitation_id == Invitation.id)
@@ -324,7 +330,7 @@ def _deliver_one(
         ledger.record(row.id, state="skipped", reason=skipped, due_at=None, claimed_by=None)
         return "skipped"
     try:
-        message, addresses, nonce = _build(row, settings)
+        message, addresses, nonce = _build(session, row, settings)
     except RecipientRefusedError as problem:
         reason = f"invalid address: {problem.reason}"
         ledger.record(row.id, state="skipped", reason=reason, due_at=None, claimed_by=None)
@@ -415,7 +421,7 @@ def _retry_or_fail(
 
 def _skip_reason(row: sa.Row, now: datetime) -> str | None:
     """Why a delivery must not go after all, checked when it is about to."""
-    if row.kind == "test":
+    if row.kind not in ("invitation", "reminder"):
         return None
     if row.unsubscribed_at is not None:
         return "unsubscribed"
@@ -428,10 +434,32 @@ def _skip_reason(row: sa.Row, now: datetime) -> str | None:
     return None
 
 
-def _build(row: sa.Row, settings: DispatchSettings):
+# Builders of the staff's own mail (password resets, follow-up alerts, digests), by
+# delivery kind: each feature registers its own with ``staff_message``.
+StaffBuilder = Callable[[Session, sa.Row, DispatchSettings, str], tuple[Outgoing, Envelope]]
+_STAFF_BUILDERS: dict[str, StaffBuilder] = {}
+
+
+def staff_message(kind: str) -> Callable[[StaffBuilder], StaffBuilder]:
+    """Register the builder of one kind of staff mail; it gets the session, the delivery's
+    row (``recipient``, ``payload``), the settings and the Message-ID's local part."""
+
+    def register(builder: StaffBuilder) -> StaffBuilder:
+        _STAFF_BUILDERS[kind] = builder
+        return builder
+
+    return register
+
+
+def _build(session: Session, row: sa.Row, settings: DispatchSettings):
     """The message and envelope, and a new nonce when the invitation has none yet."""
-    campaign = _Campaign(row.campaign_kind, row.closes_at)
     identifier = message_id(settings.link_key, row.id)
+    if row.kind in _STAFF_BUILDERS:
+        message, addresses = _STAFF_BUILDERS[row.kind](session, row, settings, identifier)
+        return message, addresses, None
+    if row.kind not in CAMPAIGN_KINDS:
+        raise LookupError(f"nothing builds e-mails of kind {row.kind!r}")
+    campaign = _Campaign(row.campaign_kind, row.closes_at)
     if row.kind == "test":
         recipient = _Recipient(row.recipient, None, row.language)
         message, addresses = invitation_message(

@@ -8,10 +8,10 @@ from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template
 
-from surveys.auth import staff_only
+from surveys.auth.access import CX, blueprint_access
 from surveys.security import MAIL_POLICY
 
-blueprint = staff_only(Blueprint("outbox", __name__, url_prefix="/outbox"))
+blueprint = blueprint_access(Blueprint("outbox", __name__, url_prefix="/outbox"), CX)
 
 LINK = re.compile(r"https?://[^\s<>\"')]+")
 

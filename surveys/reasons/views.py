@@ -8,14 +8,14 @@ from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from surveys.accounts.services import get_account
-from surveys.auth import staff_only
+from surveys.auth.access import STAFF, blueprint_access
 from surveys.campaigns.models import REASONS
 from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.reasons.forms import ReasonFilterForm
 from surveys.reasons.services import ReasonFilters, reasons_report, segments, verbatims
 
-blueprint = staff_only(Blueprint("reasons", __name__, url_prefix="/reasons"))
+blueprint = blueprint_access(Blueprint("reasons", __name__, url_prefix="/reasons"), STAFF)
 
 
 def _filters(account_external_id: str | None = None) -> tuple[ReasonFilterForm, ReasonFilters]:
