@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from surveys.accounts.csv_import import CSVFileError
 from surveys.accounts.privacy import NoSuchContactError, erase_contact, export_contact
 from surveys.accounts.services import ImportRejectedError, import_contacts_csv
+from surveys.auth.services import audit
 from surveys.columns import utcnow
 from surveys.extensions import db
 
@@ -49,6 +50,14 @@ def export_command(email: str) -> None:
         data = export_contact(db.session, email)
     except NoSuchContactError as error:
         raise click.ClickException(str(error)) from None
+    audit(
+        db.session,
+        "contact exported",
+        now=utcnow(),
+        actor="command line",
+        target=f"{len(data['contacts'])} contact(s)",
+    )
+    db.session.commit()
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -64,5 +73,12 @@ def erase_command(email: str, yes: bool) -> None:
         count = erase_contact(db.session, email, utcnow())
     except NoSuchContactError as error:
         raise click.ClickException(str(error)) from None
+    audit(
+        db.session,
+        "contact erased",
+        now=utcnow(),
+        actor="command line",
+        target=f"{count} contact(s)",
+    )
     db.session.commit()
     click.echo(f"Erased {count} contact(s); the address is on the suppression list.")

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from surveys.accounts.csv_import import COLUMNS, CSVFileError, TooManyRowsError
@@ -20,6 +21,7 @@ from surveys.accounts.models import Contact
 from surveys.accounts.privacy import erase_contact, export_contact
 from surveys.accounts.services import ImportRejectedError, get_account, import_contacts_csv
 from surveys.auth.access import CX, STAFF, access, blueprint_access
+from surveys.auth.services import audit
 from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.reports.services import latest_answers, nps_report
@@ -67,6 +69,14 @@ def export_contact_data(contact_id: int) -> Response:
     if not ContactExportForm().validate_on_submit():
         abort(400, "The form expired; go back and try again.")
     data = export_contact(db.session, contact.email)
+    audit(
+        db.session,
+        "contact exported",
+        now=utcnow(),
+        user=current_user,
+        target=f"contact {contact.id}",
+    )
+    db.session.commit()
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
@@ -85,6 +95,14 @@ def erase_contact_data(contact_id: int) -> Response:
             flash(message, "error")
         return redirect(url_for(".detail", external_id=external_id))
     count = erase_contact(db.session, contact.email, utcnow())
+    audit(
+        db.session,
+        "contact erased",
+        now=utcnow(),
+        user=current_user,
+        target=f"contact {contact.id}",
+        detail=f"{count} contact(s)",
+    )
     db.session.commit()
     flash(f"Erased at {count} account(s); the address is never mailed again.", "success")
     return redirect(url_for(".detail", external_id=external_id))

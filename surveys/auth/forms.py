@@ -1,11 +1,12 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from surveys.auth.models import USER_ROLES
 from surveys.auth.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
-ROLE_CHOICES = [(role, role.replace("_", " ")) for role in USER_ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.replace("_", " ")) for role in USER_ROLES]
 
 
 def _new_password(label: str) -> PasswordField:

@@ -5,11 +5,16 @@ from urllib.parse import quote
 
 # Where the pages behind a personal link live.
 URL_PREFIX = "/r"
-_TOKEN_SEGMENT = re.compile(rf"(?<={URL_PREFIX}/)[^/?#\s\"']+")
+# Paths whose next segment is a secret: a survey link's token, a password reset's.
+SECRET_PATHS = (URL_PREFIX + "/", "/password/reset/")
+_TOKEN_SEGMENT = re.compile(
+    "(?:" + "|".join(f"(?<={re.escape(path)})" for path in SECRET_PATHS) + r")[^/?#\s\"']+"
+)
 
 
 def mask_tokens(text: str) -> str:
-    """``GET /r/abc123/thanks`` -> ``GET /r/<token>/thanks``: for anything a log keeps."""
+    """``GET /r/abc123/thanks`` -> ``GET /r/<token>/thanks`` (and a password reset's
+    token likewise): for anything a log keeps."""
     return _TOKEN_SEGMENT.sub("<token>", text)
 
 

@@ -1,0 +1,400 @@
+"""Staff sign-in: passwords, sessions, limits, resets, two-factor codes, the users' pages
+and the command line, with hostile input at every door."""
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+
+from config import ProductionConfig
+from surveys import create_app
+from surveys.auth.models import AuditEvent, PasswordReset, User
+from surveys.delivery.queue import wait_for_background
+from surveys.extensions import db
+from tests.conftest import PASSWORD, build_app, sign_in
+from tests.helpers import text_part
+
+CX = "cx@supplier.example"
+
+
+def log_in(client, email=CX, password=PASSWORD, **extra):
+    return client.post("/login", data={"email": email, "password": password, **extra})
+
+
+def audit_actions(app):
+    with app.app_context():
+        return [
+            (event.action, event.actor)
+            for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+        ]
+
+
+def test_signing_in_and_out(app, anonymous, make_user):
+    make_user(CX, "cx")
+    assert anonymous.get("/accounts/").headers["Location"] == "/login?next=/accounts/"
+    response = anonymous.post(
+        "/login?next=/reasons/", data={"email": " CX@Supplier.example ", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/reasons/"
+    assert anonymous.get("/accounts/").status_code == 200
+    assert CX in anonymous.get("/accounts/").get_data(as_text=True)
+    assert anonymous.get("/logout").status_code == 405  # signing out is a POST
+    anonymous.post("/logout")
+    assert anonymous.get("/accounts/").status_code == 302
+    assert audit_actions(app)[0] == ("login", CX)
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.last_login_at)) is not None
+
+
+def test_a_wrong_address_and_a_wrong_password_get_the_same_answer(app, anonymous, make_user):
+    make_user(CX, "cx")
+    make_user("gone@supplier.example", "cx", active=False)
+    answers = [
+        log_in(anonymous, password="wrong password!"),
+        log_in(anonymous, email="nobody@supplier.example"),
+        log_in(anonymous, email="gone@supplier.example"),
+        log_in(anonymous, email="not an address\r\nBcc: x@y"),
+    ]
+    assert {response.status_code for response in answers} == {401}
+    texts = [re.sub(r'name="csrf_token"[^>]*', "", r.get_data(as_text=True)) for r in answers]
+    for text in texts:
+        assert "The e-mail address or the password is wrong." in text
+    assert anonymous.get("/accounts/").status_code == 302
+    assert [action for action, _ in audit_actions(app)] == ["login failed"] * 4
+    assert ("login failed", "nobody@supplier.example") in audit_actions(app)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/%0d%0aSet-Cookie:x",
+        "\x00/accounts/",
+        "x" * 3000,
+    ],
+)
+def test_next_goes_only_to_this_site(anonymous, make_user, target):
+    make_user(CX, "cx")
+    response = anonymous.post(
+        "/login", query_string={"next": target}, data={"email": CX, "password": PASSWORD}
+    )
+    if response.status_code == 400:  # a NUL in the query string is refused outright
+        assert "\x00" in target
+        return
+    assert response.status_code == 302
+    assert response.headers["Location"] in ("/", "/%0d%0aSet-Cookie:x")
+    assert "evil" not in response.headers["Location"]
+
+
+def test_hostile_sign_in_forms_are_clear_400s(anonymous, make_user):
+    make_user(CX, "cx")
+    for data in ({}, {"email": CX}, {"password": PASSWORD}, {"email": "", "password": ""}):
+        response = anonymous.post("/login", data=data)
+        assert response.status_code == 400, data
+    response = anonymous.post("/login", data={"email": CX, "password": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+    huge = anonymous.post("/login", data={"email": CX, "password": "p" * 100_000})
+    assert huge.status_code == 401
+
+
+def test_too_many_failures_for_one_account_are_refused_even_with_the_right_password(
+    anonymous, make_user
+):
+    make_user(CX, "cx")
+    for _ in range(5):
+        assert log_in(anonymous, password="wrong password!").status_code == 401
+    refused = log_in(anonymous)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins for this account" in refused.get_data(as_text=True)
+    # another account from the same address is not held back
+    make_user("other@supplier.example", "cx")
+    assert log_in(anonymous, email="other@supplier.example").status_code == 302
+
+
+def test_too_many_attempts_from_one_address_are_refused(database_url, make_user):
+    app = build_app(database_url, LOGIN_LIMIT_PER_ADDRESS="3 per minute")
+    client = app.test_client()
+    for number in range(3):
+        assert log_in(client, email=f"x{number}@supplier.example").status_code == 401
+    assert log_in(client, email="x9@supplier.example").status_code == 429
+
+
+def test_the_limit_holds_across_processes_on_redis(database_url, make_user):
+    from kombu import Connection
+
+    try:
+        with Connection("redis://127.0.0.1:6379/0", connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    make_user(CX, "cx")
+    settings = {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"surveys-test-{uuid.uuid4().hex[:8]}",
+    }
+    first, second = build_app(database_url, **settings), build_app(database_url, **settings)
+    for _ in range(3):
+        assert log_in(first.test_client(), password="wrong password!").status_code == 401
+    for _ in range(2):
+        assert log_in(second.test_client(), password="wrong password!").status_code == 401
+    assert log_in(first.test_client()).status_code == 429
+
+
+def test_remember_me_lasts_at_most_fourteen_days(anonymous, make_user):
+    make_user(CX, "cx")
+    response = log_in(anonymous, remember="y")
+    cookies = SimpleCookie()
+    for header in response.headers.getlist("Set-Cookie"):
+        cookies.load(header)
+    remember = cookies["remember_token"]
+    expires = datetime.strptime(remember["expires"], "%a, %d %b %Y %H:%M:%S GMT").replace(
+        tzinfo=UTC
+    )
+    assert expires - datetime.now(UTC) <= timedelta(days=14, minutes=1)
+    assert remember["httponly"] and remember["samesite"] == "Lax"
+
+
+def test_a_password_change_signs_out_every_other_session(app, make_user):
+    make_user(CX, "cx")
+    here, elsewhere = app.test_client(), app.test_client()
+    log_in(here)
+    log_in(elsewhere, remember="y")
+    response = here.post(
+        "/account",
+        data={
+            "current": PASSWORD,
+            "password": "a new long password",
+            "confirm": "a new long password",
+        },
+    )
+    assert response.status_code == 302
+    assert here.get("/accounts/").status_code == 200  # this session goes on
+    elsewhere.delete_cookie("session")  # even the remember-me cookie no longer works
+    assert elsewhere.get("/accounts/").status_code == 302
+    wrong = here.post(
+        "/account", data={"current": "nope", "password": "x" * 12, "confirm": "x" * 12}
+    )
+    assert "That is not your current password." in wrong.get_data(as_text=True)
+    assert ("password changed", CX) in audit_actions(app)
+
+
+def test_deactivating_ends_the_sessions(app, runner, make_user):
+    make_user(CX, "cx")
+    client = app.test_client()
+    log_in(client)
+    assert client.get("/accounts/").status_code == 200
+    result = runner.invoke(args=["users", "deactivate", CX])
+    assert result.exit_code == 0, result.output
+    assert client.get("/accounts/").status_code == 302
+    assert log_in(app.test_client()).status_code == 401
+
+
+def reset_link(smtp_sink):
+    [message] = smtp_sink.messages
+    return re.search(r"http://surveys\.test(/password/reset/[A-Za-z0-9_-]+)", text_part(message))
+
+
+def test_a_forgotten_password_is_reset_once_through_the_e_mailed_link(
+    app, anonymous, make_user, smtp_sink
+):
+    make_user(CX, "cx")
+    signed_in_elsewhere = app.test_client()
+    log_in(signed_in_elsewhere)
+    unknown = anonymous.post(
+        "/password/forgot", data={"email": "nobody@x.example"}, follow_redirects=True
+    )
+    known = anonymous.post("/password/forgot", data={"email": CX}, follow_redirects=True)
+    message = "If a user has that address, a link to choose a new password is on its way."
+    assert message in unknown.get_data(as_text=True) and message in known.get_data(as_text=True)
+    wait_for_background()
+    link = reset_link(smtp_sink).group(1)
+    assert smtp_sink.messages[0]["To"].addresses[0].addr_spec == CX
+    with app.app_context():  # only the hash is kept
+        assert link.rsplit("/", 1)[1] not in str(db.session.execute(sa.select(PasswordReset)).all())
+    assert anonymous.get(link).status_code == 200
+    short = anonymous.post(link, data={"password": "short", "confirm": "short"})
+    assert short.status_code == 400
+    done = anonymous.post(
+        link, data={"password": "brand new password", "confirm": "brand new password"}
+    )
+    assert done.status_code == 302
+    assert anonymous.get(link).status_code == 404  # single use
+    assert log_in(anonymous).status_code == 401
+    assert log_in(app.test_client(), password="brand new password").status_code == 302
+    assert signed_in_elsewhere.get("/accounts/").status_code == 302
+    assert ("password reset", CX) in audit_actions(app)
+
+
+def test_a_reset_link_dies_after_an_hour(app, anonymous, make_user, smtp_sink):
+    make_user(CX, "cx")
+    anonymous.post("/password/forgot", data={"email": CX})
+    wait_for_background()
+    link = reset_link(smtp_sink).group(1)
+    with app.app_context():
+        db.session.execute(
+            sa.update(PasswordReset).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        db.session.commit()
+    assert anonymous.get(link).status_code == 404
+    for token in ("x", "A" * 43, "A" * 5000):
+        assert anonymous.get(f"/password/reset/{token}").status_code == 404
+
+
+def current_code(secret, offset=0):
+    return pyotp.TOTP(secret).at(time.time() + offset)
+
+
+def test_two_factor_sign_in(app, anonymous, make_user):
+    make_user(CX, "cx")
+    log_in(anonymous)
+    page = anonymous.get("/account/two-factor").get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)
+    assert "<svg" in page
+    wrong = anonymous.post("/account/two-factor", data={"code": "000000"})
+    assert wrong.status_code == 400
+    assert (
+        anonymous.post("/account/two-factor", data={"code": current_code(secret)}).status_code
+        == 302
+    )
+    anonymous.post("/logout")
+    first = log_in(anonymous)
+    assert first.headers["Location"] == "/login/code"
+    assert anonymous.get("/accounts/").status_code == 302  # not signed in yet
+    used = current_code(secret)  # the enrolment's code: no second use
+    assert anonymous.post("/login/code", data={"code": used}).status_code == 401
+    for bad in ("１２３４５６", "abcdef", "1" * 10_000):  # five failures would be the limit
+        assert anonymous.post("/login/code", data={"code": bad}).status_code == 401
+    assert anonymous.post("/login/code", data={"code": current_code(secret, 30)}).status_code == 302
+    assert anonymous.get("/accounts/").status_code == 200
+    assert ("two-factor turned on", CX) in audit_actions(app)
+
+
+def test_admins_must_enrol_in_production(database_url, make_user):
+    admin = make_user("admin@supplier.example", "admin")
+    cx = make_user(CX, "cx")
+
+    class Config(ProductionConfig):
+        SECRET_KEY = "k" * 40
+        SQLALCHEMY_DATABASE_URI = database_url
+        TRUSTED_HOSTS = None
+
+    app = create_app(Config)
+    client = sign_in(app.test_client(), admin)
+    response = client.get("/accounts/", base_url="https://localhost")
+    assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor"
+    assert client.get("/account/two-factor", base_url="https://localhost").status_code == 200
+    assert (
+        sign_in(app.test_client(), cx).get("/accounts/", base_url="https://localhost").status_code
+        == 200
+    )
+
+
+def test_every_staff_form_needs_its_token(database_url, make_user):
+    user = make_user(CX, "cx")
+    app = build_app(database_url, WTF_CSRF_ENABLED=True)
+    assert log_in(app.test_client()).status_code == 400
+    client = sign_in(app.test_client(), user)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/accounts/").status_code == 200  # still signed in
+
+
+def test_the_command_line_manages_users(app, runner):
+    created = runner.invoke(
+        args=["users", "create", "--email", "Anna@Supplier.example", "--role", "account_manager"]
+    )
+    assert created.exit_code == 0, created.output
+    password = re.search(r"Password \(shown once\): (\S+)", created.output).group(1)
+    assert len(password) >= 20
+    assert log_in(app.test_client(), "anna@supplier.example", password).status_code == 302
+    stdin = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "bo@supplier.example",
+            "--role",
+            "cx",
+            "--password-stdin",
+        ],
+        input="a good long password\n",
+    )
+    assert stdin.exit_code == 0 and "shown once" not in stdin.output
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "anna@supplier.example\taccount_manager\tactive\tno-2fa\t" in listing
+    assert runner.invoke(args=["users", "set-role", "anna@supplier.example", "cx"]).exit_code == 0
+    changed = runner.invoke(
+        args=["users", "set-password", "bo@supplier.example", "--password-stdin"],
+        input="another long password\n",
+    )
+    assert changed.exit_code == 0
+    assert (
+        log_in(app.test_client(), "bo@supplier.example", "another long password").status_code == 302
+    )
+    for args, message in [
+        (["create", "--email", "anna@supplier.example", "--role", "cx"], "already a user"),
+        (["create", "--email", "x@y\r\nBcc: z@w", "--role", "cx"], "control character"),
+        (["create", "--email", "not-an-address", "--role", "cx"], "not a valid e-mail address"),
+        (["create", "--email", "c@supplier.example", "--role", "boss"], "'boss' is not one of"),
+        (["set-role", "nobody@supplier.example", "cx"], "there is no user"),
+        (["deactivate", "nobody@supplier.example"], "there is no user"),
+    ]:
+        result = runner.invoke(args=["users", *args])
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+    short = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "d@supplier.example",
+            "--role",
+            "cx",
+            "--password-stdin",
+        ],
+        input="short\n",
+    )
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+    empty = runner.invoke(
+        args=["users", "set-password", "bo@supplier.example", "--password-stdin"], input=""
+    )
+    assert empty.exit_code != 0 and "no password" in empty.output
+    actions = [action for action, _ in audit_actions(app)]
+    assert actions.count("user created") == 2 and "role changed" in actions
+
+
+def test_admins_manage_users_on_a_page(app, client, make_user):
+    make_user(CX, "cx")
+    page = client.post(
+        "/admin/users", data={"email": "new@supplier.example", "role": "account_manager"}
+    )
+    assert page.status_code == 200
+    shown = re.search(r'<code class="secret">([^<]+)</code>', page.get_data(as_text=True)).group(1)
+    assert log_in(app.test_client(), "new@supplier.example", shown).status_code == 302
+    assert "Set-Cookie" not in page.headers or shown not in page.headers["Set-Cookie"]
+    bad = client.post("/admin/users", data={"email": "new@supplier.example", "role": "cx"})
+    assert bad.status_code == 400 and "already a user" in bad.get_data(as_text=True)
+    with app.app_context():
+        new_id = db.session.scalar(sa.select(User.id).where(User.email == "new@supplier.example"))
+        admin_id = db.session.scalar(sa.select(User.id).where(User.role == "admin"))
+    client.post(f"/admin/users/{new_id}/role", data={"role": "cx"})
+    client.post(f"/admin/users/{admin_id}/role", data={"role": "cx"})  # not one's own
+    client.post(f"/admin/users/{new_id}/deactivate")
+    with app.app_context():
+        assert db.session.get(User, new_id).role == "cx"
+        assert not db.session.get(User, new_id).active
+        assert db.session.get(User, admin_id).role == "admin"
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "role changed" in audit_page and "user deactivated" in audit_page
+    assert client.get("/admin/audit?page=abc").status_code == 200
+    assert client.post("/admin/users/99999/deactivate").status_code == 404
+    # nobody else reaches these pages, and they do not learn they exist
+    cx_client = sign_in(app.test_client(), make_user("cx2@supplier.example", "cx"))
+    assert cx_client.get("/admin/users").status_code == 404
+    assert cx_client.get("/admin/audit").status_code == 404
