@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from surveys.accounts.csv_import import CSVFileError
 from surveys.accounts.privacy import NoSuchContactError, erase_contact, export_contact
 from surveys.accounts.services import ImportRejectedError, import_contacts_csv
+from surveys.auth.access import Scope
 from surveys.auth.services import audit
 from surveys.columns import utcnow
 from surveys.extensions import db
@@ -47,7 +48,7 @@ def import_command(file: Path, skip_invalid: bool) -> None:
 def export_command(email: str) -> None:
     """Print as JSON everything held on the person with address EMAIL."""
     try:
-        data = export_contact(db.session, email)
+        data = export_contact(db.session, email, scope=Scope.system())
     except NoSuchContactError as error:
         raise click.ClickException(str(error)) from None
     audit(
@@ -70,7 +71,7 @@ def erase_command(email: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Erase {email} at every account? This cannot be undone", abort=True)
     try:
-        count = erase_contact(db.session, email, utcnow())
+        count = erase_contact(db.session, email, utcnow(), scope=Scope.system())
     except NoSuchContactError as error:
         raise click.ClickException(str(error)) from None
     audit(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from surveys.accounts.addresses import InvalidAddressError, normalise_address
 from surveys.accounts.models import Contact
 from surveys.accounts.services import unsubscribe_address
+from surveys.auth.access import Scope, visible_account_ids
 from surveys.campaigns.models import Invitation, Response, ResponseReason
 from surveys.delivery.models import Delivery
 
@@ -28,14 +29,14 @@ class NoSuchContactError(LookupError):
     """No contact has that address."""
 
 
-def _contacts(session: Session, email: str) -> list[Contact]:
+def _contacts(session: Session, email: str, scope: Scope) -> list[Contact]:
     try:
         address = normalise_address(email.strip())  # as the import stored it
     except InvalidAddressError:
         address = email.strip().lower()
     contacts = session.scalars(
         sa.select(Contact)
-        .where(Contact.email == address)
+        .where(Contact.email == address, Contact.account_id.in_(visible_account_ids(scope)))
         .options(selectinload(Contact.account))
         .order_by(Contact.id)
     ).all()
@@ -48,11 +49,11 @@ def _moment(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_contact(session: Session, email: str) -> dict:
+def export_contact(session: Session, email: str, *, scope: Scope) -> dict:
     """Everything held on the person with this address, at every account, as JSON-ready
     values: the contact, its account, its invitations with their e-mails' delivery
     states and dates, and its answers with scores, reasons and comments."""
-    contacts = _contacts(session, email)
+    contacts = _contacts(session, email, scope)
     ids = [contact.id for contact in contacts]
     invitations = session.scalars(
         sa.select(Invitation)
@@ -129,10 +130,10 @@ def export_contact(session: Session, email: str) -> dict:
     }
 
 
-def erase_contact(session: Session, email: str, now: datetime) -> int:
+def erase_contact(session: Session, email: str, now: datetime, *, scope: Scope) -> int:
     """Erase the person with this address everywhere; returns how many contacts (one an
     account) were erased. Flushes."""
-    contacts = _contacts(session, email)
+    contacts = _contacts(session, email, scope)
     address = contacts[0].email
     unsubscribe_address(session, address, now)
     ids = [contact.id for contact in contacts]

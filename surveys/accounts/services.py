@@ -24,6 +24,7 @@ from surveys.accounts.csv_import import (
     RowError,
 )
 from surveys.accounts.models import Account, Contact, Suppression
+from surveys.auth.access import Scope, visible_account_ids, visible_accounts
 from surveys.columns import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -581,9 +582,23 @@ def unsubscribe_address(session: Session, email: str, now: datetime) -> int:
     return len(contacts)
 
 
-def get_account(session: Session, external_id: str) -> Account | None:
+def get_account(session: Session, external_id: str, *, scope: Scope) -> Account | None:
+    """The account with this account_id if ``scope`` may see it, with its contacts."""
     return session.scalar(
-        sa.select(Account)
+        visible_accounts(scope)
         .where(Account.external_id == external_id)
         .options(selectinload(Account.contacts))
+    )
+
+
+def get_contact(session: Session, contact_id: int, *, scope: Scope) -> Contact | None:
+    """The contact if ``scope`` may see its account, and it is not erased."""
+    return session.scalar(
+        sa.select(Contact)
+        .where(
+            Contact.id == contact_id,
+            Contact.erased_at.is_(None),
+            Contact.account_id.in_(visible_account_ids(scope)),
+        )
+        .options(selectinload(Contact.account))
     )

@@ -19,8 +19,13 @@ from surveys.accounts.csv_import import COLUMNS, CSVFileError, TooManyRowsError
 from surveys.accounts.forms import ContactEraseForm, ContactExportForm, ImportForm
 from surveys.accounts.models import Contact
 from surveys.accounts.privacy import erase_contact, export_contact
-from surveys.accounts.services import ImportRejectedError, get_account, import_contacts_csv
-from surveys.auth.access import CX, STAFF, access, blueprint_access
+from surveys.accounts.services import (
+    ImportRejectedError,
+    get_account,
+    get_contact,
+    import_contacts_csv,
+)
+from surveys.auth.access import CX, STAFF, access, blueprint_access, current_scope
 from surveys.auth.services import audit
 from surveys.columns import utcnow
 from surveys.extensions import db
@@ -31,17 +36,20 @@ blueprint = blueprint_access(Blueprint("accounts", __name__, url_prefix="/accoun
 
 @blueprint.get("/")
 def index() -> str:
-    report = nps_report(db.session, window_days=current_app.config["REPORT_WINDOW_DAYS"])
+    report = nps_report(
+        db.session, scope=current_scope(), window_days=current_app.config["REPORT_WINDOW_DAYS"]
+    )
     return render_template("accounts/index.html", report=report)
 
 
 @blueprint.get("/<external_id>")
 def detail(external_id: str) -> str:
-    account = get_account(db.session, external_id)
+    account = get_account(db.session, external_id, scope=current_scope())
     if account is None:
         abort(404)
     report = nps_report(
         db.session,
+        scope=current_scope(),
         window_days=current_app.config["REPORT_WINDOW_DAYS"],
         account_external_id=external_id,
     )
@@ -56,8 +64,8 @@ def detail(external_id: str) -> str:
 
 
 def _contact(contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
-    if contact is None or contact.erased_at is not None:
+    contact = get_contact(db.session, contact_id, scope=current_scope())
+    if contact is None:
         abort(404)
     return contact
 
@@ -68,7 +76,7 @@ def export_contact_data(contact_id: int) -> Response:
     contact = _contact(contact_id)
     if not ContactExportForm().validate_on_submit():
         abort(400, "The form expired; go back and try again.")
-    data = export_contact(db.session, contact.email)
+    data = export_contact(db.session, contact.email, scope=current_scope())
     audit(
         db.session,
         "contact exported",
@@ -94,7 +102,7 @@ def erase_contact_data(contact_id: int) -> Response:
         for message in form.confirm.errors or ["The form expired; try again."]:
             flash(message, "error")
         return redirect(url_for(".detail", external_id=external_id))
-    count = erase_contact(db.session, contact.email, utcnow())
+    count = erase_contact(db.session, contact.email, utcnow(), scope=current_scope())
     audit(
         db.session,
         "contact erased",

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from surveys.accounts.services import get_account
-from surveys.auth.access import STAFF, blueprint_access
+from surveys.auth.access import STAFF, blueprint_access, current_scope
 from surveys.campaigns.models import REASONS
 from surveys.columns import utcnow
 from surveys.extensions import db
@@ -110,7 +110,7 @@ def verbatim_list() -> str:
 
 @blueprint.get("/accounts/<external_id>")
 def account(external_id: str) -> str:
-    account = get_account(db.session, external_id)
+    account = get_account(db.session, external_id, scope=current_scope())
     if account is None:
         abort(404)
     form, filters = _filters(account_external_id=external_id)

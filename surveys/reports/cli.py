@@ -4,6 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from surveys.auth.access import Scope
 from surveys.extensions import db
 from surveys.reports.services import nps_report
 
@@ -23,6 +24,7 @@ def nps_command(account_id: str | None, as_json: bool, window_days: int | None) 
     """NPS per account and overall, with the 95% adjusted-Wald interval."""
     result = nps_report(
         db.session,
+        scope=Scope.system(),
         window_days=window_days or current_app.config["REPORT_WINDOW_DAYS"],
         account_external_id=account_id,
     )

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from surveys.accounts.models import Account, Contact
+from surveys.auth.access import Scope, visible_account_ids, visible_accounts
 from surveys.campaigns.models import Campaign, Invitation, Response
 from surveys.columns import utcnow
 from surveys.reports.nps import NPSSummary, summarise
@@ -103,14 +104,17 @@ def latest_nps_scores(since: datetime) -> sa.Subquery:
 def nps_report(
     session: Session,
     *,
+    scope: Scope,
     window_days: int,
     account_external_id: str | None = None,
     now: datetime | None = None,
 ) -> NPSReport:
     """NPS per account and overall over the report window, with the adjusted-Wald interval,
-    band and response rate (answered / sent invitations of NPS campaigns in the window)."""
+    band and response rate (answered / sent invitations of NPS campaigns in the window),
+    over the accounts ``scope`` sees."""
     since = (now or utcnow()) - timedelta(days=window_days)
     latest = latest_nps_scores(since)
+    visible = visible_account_ids(scope)
     score_counts = dict(
         (account_id, (promoters, passives, detractors))
         for account_id, promoters, passives, detractors in session.execute(
@@ -119,7 +123,9 @@ def nps_report(
                 sa.func.sum(sa.case((latest.c.score >= 9, 1), else_=0)),
                 sa.func.sum(sa.case((latest.c.score.between(7, 8), 1), else_=0)),
                 sa.func.sum(sa.case((latest.c.score <= 6, 1), else_=0)),
-            ).group_by(latest.c.account_id)
+            )
+            .where(latest.c.account_id.in_(visible))
+            .group_by(latest.c.account_id)
         )
     )
     invitation_counts = dict(
@@ -137,11 +143,15 @@ def nps_report(
                 Response,
                 sa.and_(Response.invitation_id == Invitation.id, Response.score.is_not(None)),
             )
-            .where(Campaign.kind == "nps", Invitation.sent_at >= since)
+            .where(
+                Campaign.kind == "nps",
+                Invitation.sent_at >= since,
+                Contact.account_id.in_(visible),
+            )
             .group_by(Contact.account_id)
         )
     )
-    query = sa.select(Account).order_by(Account.name, Account.external_id)
+    query = visible_accounts(scope).order_by(Account.name, Account.external_id)
     if account_external_id is not None:
         query = query.where(Account.external_id == account_external_id)
     rows = [
