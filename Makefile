@@ -42,7 +42,8 @@ run: install translations
 	while sleep 60; do $(FLASK) campaigns tick >/dev/null; done & ticker=$$!; \
 	trap 'kill $$sink $$ticker 2>/dev/null' EXIT INT TERM; \
 	echo; \
-	echo "  Open http://127.0.0.1:5000/accounts  (staff pages; no login yet)"; \
+	echo "  Open http://127.0.0.1:5000/ and sign in as one of:"; \
+	$(FLASK) demo logins; \
 	echo "  Sent e-mails land in the outbox: http://127.0.0.1:5000/outbox"; \
 	echo "  Stop with Ctrl-C."; \
 	echo; \

@@ -347,3 +347,25 @@ def test_the_reasons_report_tells_price_as_cover_from_real_price(app, runner, cl
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Price as cover" in html and "Price, no cover signal" in html
+
+
+def test_the_demo_has_one_user_per_role_who_can_sign_in(app, runner):
+    from surveys.demo.services import DEMO_PASSWORD
+
+    loaded = runner.invoke(args=["demo", "load"])
+    assert "Added user maria.holm@leverans.example" in loaded.output
+    logins = runner.invoke(args=["demo", "logins"]).output
+    for role, email in [
+        ("admin", "admin@leverans.example"),
+        ("cx", "cx@leverans.example"),
+        ("account manager", "maria.holm@leverans.example"),
+    ]:
+        assert re.search(rf"{role}\s+{re.escape(email)}\s+password: {DEMO_PASSWORD}", logins)
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302
+    # the account manager sees Maria Holm's accounts and no one else's
+    page = client.get("/accounts/").get_data(as_text=True)
+    assert "Nordljus Bygg AB" in page and "Fjordlys Industri AS" not in page
+    assert client.get("/accounts/NO-2001").status_code == 404
+    assert "Added user" not in runner.invoke(args=["demo", "load"]).output

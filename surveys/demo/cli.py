@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import AppGroup
 
-from surveys.demo.services import CONTACTS_CSV, load_demo
+from surveys.demo.services import CONTACTS_CSV, DEMO_PASSWORD, DEMO_USERS, load_demo
 from surveys.extensions import db
 
 demo = AppGroup("demo", help="The demo data that `make run` loads.")
@@ -24,7 +24,16 @@ def load_command() -> None:
         if campaign.accounts:
             line += f"; asks the churned accounts {', '.join(campaign.accounts)}"
         click.echo(line)
+    for email in result.users:
+        click.echo(f"Added user {email}")
     if not result.campaigns:
         click.echo("Campaigns exist already, so no demo campaigns were added.")
     if not result.changed:
         click.echo("The demo is loaded already; nothing changed.")
+
+
+@demo.command("logins")
+def logins_command() -> None:
+    """Print the demo's sign-ins (development only)."""
+    for email, role in DEMO_USERS:
+        click.echo(f"  {role.replace('_', ' '):<16} {email:<30} password: {DEMO_PASSWORD}")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 from surveys.accounts.csv_import import read_contacts_csv
 from surveys.accounts.models import Account, Contact
 from surveys.accounts.services import ImportResult, import_contacts_csv
+from surveys.auth.services import create_user, find_user
 from surveys.campaigns.models import Campaign, Invitation, Response, ResponseReason
 from surveys.campaigns.tokens import new_token, token_hash
 from surveys.delivery.models import Delivery
@@ -158,11 +159,36 @@ class DemoCampaign:
 class DemoResult:
     imported: ImportResult
     campaigns: list[DemoCampaign] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         counts = (self.imported.accounts, self.imported.contacts)
-        return bool(self.campaigns) or any(c["created"] + c["updated"] for c in counts)
+        return (
+            bool(self.campaigns)
+            or bool(self.users)
+            or any(c["created"] + c["updated"] for c in counts)
+        )
+
+
+# One user per role; Maria Holm manages the Swedish enterprise accounts of the demo.
+DEMO_USERS = (
+    ("admin@leverans.example", "admin"),
+    ("cx@leverans.example", "cx"),
+    ("maria.holm@leverans.example", "account_manager"),
+)
+# A development demo's password, printed by `make run`; never use the demo in production.
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def add_demo_users(session: Session, now: datetime) -> list[str]:
+    """The demo's users, each once; returns the addresses added. Flushes."""
+    added = []
+    for email, role in DEMO_USERS:
+        if find_user(session, email) is None:
+            create_user(session, email=email, role=role, password=DEMO_PASSWORD, now=now)
+            added.append(email)
+    return added
 
 
 def load_demo(session: Session, now: datetime) -> DemoResult:
@@ -171,6 +197,8 @@ def load_demo(session: Session, now: datetime) -> DemoResult:
     in one transaction."""
     data = CONTACTS_CSV.read_bytes()
     result = DemoResult(import_contacts_csv(session, io.BytesIO(data), now=now))
+    result.users = add_demo_users(session, now)
+    session.commit()
     if session.scalar(sa.select(sa.func.count(Campaign.id))):
         return result
     external_ids = {row.account_id for row in read_contacts_csv(data).rows}
