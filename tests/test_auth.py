@@ -13,11 +13,12 @@ import sqlalchemy as sa
 
 from config import ProductionConfig
 from surveys import create_app
+from surveys.auth.access import access_level
 from surveys.auth.models import AuditEvent, PasswordReset, User
 from surveys.delivery.queue import wait_for_background
 from surveys.extensions import db
 from tests.conftest import PASSWORD, build_app, sign_in
-from tests.helpers import text_part
+from tests.helpers import create_campaign, send, text_part, token_of
 
 CX = "cx@supplier.example"
 
@@ -398,3 +399,185 @@ def test_admins_manage_users_on_a_page(app, client, make_user):
     cx_client = sign_in(app.test_client(), make_user("cx2@supplier.example", "cx"))
     assert cx_client.get("/admin/users").status_code == 404
     assert cx_client.get("/admin/audit").status_code == 404
+
+
+# --- The role matrix: every endpoint, as every role, on its own and another's account ------
+
+# Every endpoint and who may reach it. A new endpoint fails this test until it is added
+# here, on purpose, with its level.
+EXPECTED_LEVELS = {
+    "static": "public",
+    "respond.answer": "public",
+    "respond.submit": "public",
+    "respond.thanks": "public",
+    "respond.unsubscribe_page": "public",
+    "respond.unsubscribe_confirmed": "public",
+    "auth.login": "public",
+    "auth.login_code": "public",
+    "auth.forgot_password": "public",
+    "auth.reset_password": "public",
+    "index": "staff",
+    "auth.logout": "staff",
+    "auth.account": "staff",
+    "auth.two_factor": "staff",
+    "accounts.index": "staff",
+    "accounts.detail": "staff",
+    "accounts.export_contact_data": "staff",
+    "accounts.erase_contact_data": "cx",
+    "accounts.import_contacts": "cx",
+    "reasons.index": "staff",
+    "reasons.verbatim_list": "staff",
+    "reasons.account": "staff",
+    "campaigns.index": "cx",
+    "campaigns.create": "cx",
+    "campaigns.show": "cx",
+    "campaigns.send": "cx",
+    "campaigns.retry_failed": "cx",
+    "campaigns.retry_unknown": "cx",
+    "campaigns.preview": "cx",
+    "campaigns.send_test": "cx",
+    "campaigns.status_json": "cx",
+    "auth.users": "admin",
+    "auth.create_user_page": "admin",
+    "auth.change_role": "admin",
+    "auth.deactivate_user": "admin",
+    "auth.send_reset": "admin",
+    "auth.audit_log": "admin",
+}
+# Endpoints only the development settings have.
+DEVELOPMENT_ONLY = {"outbox.index": "cx", "outbox.show": "cx", "outbox.html": "cx"}
+AM = "am@supplier.example"
+
+
+@pytest.fixture
+def world(app, runner, make_account, make_user, smtp_sink):
+    """Two accounts, one the account manager's, each with an answered contact; a user of
+    each role; a campaign."""
+    own = make_account(
+        {"language": "sv", "name": "Own Contact"},
+        external_id="OWN",
+        name="Own Account AB",
+        account_manager_email=AM,
+    )
+    other = make_account(
+        {"language": "sv", "name": "Other Contact"},
+        external_id="OTHER",
+        name="Other Account AB",
+        account_manager_email="someone.else@supplier.example",
+    )
+    campaign_id = create_campaign(runner)
+    send(runner, campaign_id)
+    client = app.test_client()
+    for message in smtp_sink.messages:
+        client.post(f"/r/{token_of(message)}", data={"score": "3", "comment": "För dyrt"})
+    users = {
+        "admin": make_user("admin@supplier.example", "admin"),
+        "cx": make_user(CX, "cx"),
+        "account_manager": make_user(AM, "account_manager"),
+    }
+    spare = make_user("spare@supplier.example", "cx")
+    return {
+        "own": own,
+        "other": other,
+        "users": users,
+        "campaign_id": campaign_id,
+        "token": token_of(smtp_sink.messages[0]),
+        "spare": spare,
+    }
+
+
+def url_for_rule(rule, world, which):
+    """The rule's URL with an argument of ``which`` account ("own" or "other")."""
+    made = world[which]
+    values = {
+        "external_id": made.external_id,
+        "contact_id": made.contact_ids[0],
+        "campaign_id": world["campaign_id"],
+        "user_id": world["spare"],
+        "token": world["token"],
+        "language": "sv",
+        "key": "nope",
+        "filename": "staff.css",
+    }
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def request_as(app, role, world, method, url):
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, world["users"][role])
+    return client.open(url, method=method)
+
+
+def test_every_endpoint_is_classified(app):
+    levels = {rule.endpoint: access_level(app, rule.endpoint) for rule in app.url_map.iter_rules()}
+    assert levels == EXPECTED_LEVELS
+
+
+def test_development_only_endpoints_are_classified(database_url, tmp_path):
+    app = build_app(database_url, OUTBOX_DIR=str(tmp_path / "outbox"))
+    levels = {rule.endpoint: access_level(app, rule.endpoint) for rule in app.url_map.iter_rules()}
+    assert levels == {**EXPECTED_LEVELS, **DEVELOPMENT_ONLY}
+
+
+def test_the_role_matrix(app, world):
+    """Every endpoint, as each role, with its own account's ids and another's: who is sent
+    to sign in, who gets 404 and who reaches it."""
+    roles = ("anonymous", "account_manager", "cx", "admin")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        level = EXPECTED_LEVELS[rule.endpoint]
+        if rule.endpoint == "auth.logout":
+            continue  # signs the client out: its level is checked above
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            for which in ("own", "other"):
+                url = url_for_rule(rule, world, which)
+                for role in roles:
+                    response = request_as(app, role, world, method, url)
+                    status = response.status_code
+                    where = (rule.endpoint, method, which, role, url, status)
+                    checked += 1
+                    if level == "public":
+                        assert status not in (401,) and "/login?next" not in response.headers.get(
+                            "Location", ""
+                        ), where
+                        continue
+                    if role == "anonymous":
+                        if method == "GET":
+                            assert status == 302, where
+                            assert response.headers["Location"].startswith("/login"), where
+                        else:
+                            assert status in (400, 401), where  # no session, no CSRF: never in
+                        continue
+                    allowed = (
+                        role
+                        in {
+                            "staff": ("account_manager", "cx", "admin"),
+                            "cx": ("cx", "admin"),
+                            "admin": ("admin",),
+                        }[level]
+                    )
+                    if not allowed:
+                        assert status == 404, where
+                        continue
+                    uses_an_account = "external_id" in rule.rule or "contact_id" in rule.rule
+                    if role == "account_manager" and which == "other" and uses_an_account:
+                        assert status == 404, where
+                    else:
+                        assert status not in (401, 403, 404, 500), where
+    assert checked > 300
+
+
+def test_an_account_manager_sees_only_their_accounts_everywhere(app, world):
+    client = sign_in(app.test_client(), world["users"]["account_manager"])
+    for path in (
+        "/accounts/",
+        "/reasons/",
+        "/reasons/verbatims",
+        "/reasons/verbatims?source=stated",
+    ):
+        page = client.get(path).get_data(as_text=True)
+        assert "Own Account AB" in page, path
+        assert "Other Account AB" not in page and "Other Contact" not in page, path
+    export = client.post(f"/accounts/contacts/{world['own'].contact_ids[0]}/export")
+    assert export.status_code == 200 and "Other Account" not in export.get_data(as_text=True)

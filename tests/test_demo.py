@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from surveys.accounts.csv_import import read_contacts_csv
 from surveys.accounts.models import Account, Contact
+from surveys.auth.access import Scope
 from surveys.campaigns.models import (
     MANAGER_CONTACT,
     REASONS,
@@ -314,9 +315,13 @@ def test_the_reasons_report_tells_price_as_cover_from_real_price(app, runner, cl
     load(runner)
     now = datetime.now(UTC)
     with app.app_context():
-        exit_report = reasons_report(db.session, ReasonFilters(kind="exit"), now)
+        exit_report = reasons_report(
+            db.session, ReasonFilters(scope=Scope.system(), kind="exit"), now
+        )
         # the CX page's default: every answer of the last year
-        year = reasons_report(db.session, ReasonFilters(since=now - timedelta(days=365)), now)
+        year = reasons_report(
+            db.session, ReasonFilters(scope=Scope.system(), since=now - timedelta(days=365)), now
+        )
     exit_rows = {row.account.external_id: row for row in exit_report.accounts}
     covers = {key for key, row in exit_rows.items() if row.verdict.price_is_cover}
     assert len(covers) >= 3

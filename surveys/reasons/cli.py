@@ -106,6 +106,7 @@ def report_command(since: datetime | None, as_json: bool) -> None:
     account's verdict with its evidence."""
     from flask import current_app
 
+    from surveys.auth.access import Scope
     from surveys.extensions import db
     from surveys.reasons.services import ReasonFilters, reasons_report
 
@@ -114,7 +115,7 @@ def report_command(since: datetime | None, as_json: bool) -> None:
         if since
         else datetime.now(UTC) - timedelta(days=current_app.config["REPORT_WINDOW_DAYS"])
     )
-    result = reasons_report(db.session, ReasonFilters(since=start))
+    result = reasons_report(db.session, ReasonFilters(scope=Scope.system(), since=start))
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False))
         return

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from surveys.accounts.models import Account, Contact
+from surveys.auth.access import Scope, visible_account_ids
 from surveys.campaigns.models import REASONS, Campaign, Invitation, Response, ResponseReason
 from surveys.columns import utcnow
 from surveys.reasons.classifier import MODEL_PATH, get_classifier
@@ -118,8 +119,10 @@ def reclassify_all(
 
 @dataclass(frozen=True)
 class ReasonFilters:
-    """Which answers a reasons report reads. ``since``/``until`` bound answered_at."""
+    """Which answers a reasons report reads: always those of the accounts ``scope`` sees
+    (so no report can forget it). ``since``/``until`` bound answered_at."""
 
+    scope: Scope
     since: datetime | None = None
     until: datetime | None = None
     segment: str | None = None
@@ -205,6 +208,7 @@ def _answers_query(filters: ReasonFilters) -> sa.Select:
 
 
 def _filtered(query: sa.Select, filters: ReasonFilters) -> sa.Select:
+    query = query.where(Account.id.in_(visible_account_ids(filters.scope)))
     if filters.since is not None:
         query = query.where(Response.answered_at >= filters.since)
     if filters.until is not None:
@@ -291,6 +295,7 @@ def reasons_report(
     # Colleagues' attention counts within 12 months of an answer, also outside the filters'
     # period; the other filters (segment, role, ...) do not narrow who a colleague is.
     wider = ReasonFilters(
+        scope=filters.scope,
         since=filters.since - COLLEAGUE_WINDOW if filters.since else None,
         until=filters.until + COLLEAGUE_WINDOW if filters.until else None,
     )
@@ -446,11 +451,11 @@ def verbatims(
     ]
 
 
-def segments(session: Session) -> list[str]:
+def segments(session: Session, *, scope: Scope) -> list[str]:
     return list(
         session.scalars(
             sa.select(Account.segment)
-            .where(Account.segment.is_not(None))
+            .where(Account.segment.is_not(None), Account.id.in_(visible_account_ids(scope)))
             .distinct()
             .order_by(Account.segment)
         )

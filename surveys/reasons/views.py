@@ -20,7 +20,7 @@ blueprint = blueprint_access(Blueprint("reasons", __name__, url_prefix="/reasons
 
 def _filters(account_external_id: str | None = None) -> tuple[ReasonFilterForm, ReasonFilters]:
     form = ReasonFilterForm(request.args)
-    form.segment.choices = [form.segment.choices[0], *segments(db.session)]
+    form.segment.choices = [form.segment.choices[0], *segments(db.session, scope=current_scope())]
     if not form.validate():
         abort(
             400,
@@ -39,6 +39,7 @@ def _filters(account_external_id: str | None = None) -> tuple[ReasonFilterForm, 
     if form.until.data:  # the whole of the last day
         until = datetime.combine(form.until.data, time(), UTC) + timedelta(days=1)
     return form, ReasonFilters(
+        scope=current_scope(),
         since=since,
         until=until,
         segment=form.segment.data or None,
