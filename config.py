@@ -79,6 +79,8 @@ class Config:
     REMINDER_AFTER_DAYS = _number("REMINDER_AFTER_DAYS", "4")
     NPS_FATIGUE_DAYS = _number("NPS_FATIGUE_DAYS", "90")
     FREE_TEXT_RETENTION_DAYS = _number("FREE_TEXT_RETENTION_DAYS", "730")
+    # Seconds before each retry of a webhook the receiver did not take.
+    WEBHOOK_RETRY_DELAYS = _seconds_list("WEBHOOK_RETRY_DELAYS", "30,120,600,3600,21600")
     # Who is asking: the supplier's name on e-mails and customer pages, its logo (an
     # https URL, optional) and the From's display name (unset: the company's name).
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "").strip() or None

@@ -60,12 +60,14 @@ def register_blueprints(app: Flask) -> None:
     from surveys.errors import register_error_handlers
     from surveys.reasons.views import blueprint as reasons
     from surveys.respond.views import blueprint as respond
+    from surveys.webhooks.views import blueprint as webhook_pages
 
     app.register_blueprint(accounts)
     app.register_blueprint(campaigns)
     app.register_blueprint(reasons)
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
+    app.register_blueprint(webhook_pages)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):
         from surveys.outbox.views import blueprint as outbox
@@ -87,6 +89,7 @@ def register_commands(app: Flask) -> None:
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
+    from surveys.webhooks.cli import webhooks
 
-    for group in (contacts, campaigns, report, reasons, outbox, demo, users):
+    for group in (contacts, campaigns, report, reasons, outbox, demo, users, webhooks):
         app.cli.add_command(group)

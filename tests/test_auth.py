@@ -446,6 +446,9 @@ EXPECTED_LEVELS = {
     "auth.deactivate_user": "admin",
     "auth.send_reset": "admin",
     "auth.audit_log": "admin",
+    "webhooks.index": "admin",
+    "webhooks.add": "admin",
+    "webhooks.deactivate": "admin",
 }
 # Endpoints only the development settings have.
 DEVELOPMENT_ONLY = {"outbox.index": "cx", "outbox.show": "cx", "outbox.html": "cx"}

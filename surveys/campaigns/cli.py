@@ -24,7 +24,7 @@ from surveys.campaigns.services import (
 from surveys.campaigns.tokens import link_key
 from surveys.columns import utcnow
 from surveys.delivery.dispatcher import DispatchSettings, drain
-from surveys.delivery.queue import BrokerUnavailableError, broker_url, kick
+from surveys.delivery.queue import BrokerUnavailableError, broker_url, kick, kick_webhooks
 from surveys.extensions import db
 
 campaigns = AppGroup("campaigns", help="Survey campaigns: create, send, follow, retry.")
@@ -240,11 +240,13 @@ def tick_command() -> None:
         f"{result.unknown} marked unknown, {result.reminders} reminders queued, "
         f"{result.free_texts_removed} old free texts removed, {result.due} due"
     )
-    if result.due:
-        try:
+    try:
+        if result.due:
             kick(result.due)
-        except BrokerUnavailableError as error:
-            raise click.ClickException(str(error)) from None
+        if result.webhooks_due:
+            kick_webhooks()
+    except BrokerUnavailableError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @campaigns.command("list")

@@ -465,6 +465,7 @@ class TickResult:
     reminders: int
     free_texts_removed: int
     due: int
+    webhooks_due: int = 0
 
 
 def run_tick(
@@ -479,13 +480,16 @@ def run_tick(
     their retention go. ``due`` is how many deliveries are waiting to be sent (new
     reminders, retries whose time has come, rows a dead sender had claimed); commits."""
     from surveys.delivery.dispatcher import recover
+    from surveys.webhooks import services as webhooks
 
     now = now or utcnow()
+    webhooks.recover(session, now)
     return TickResult(
         unknown=recover(session, settings, now),
         reminders=queue_reminders(session, now),
         free_texts_removed=remove_old_free_texts(session, retention_days, now),
         due=pending_count(session, due_by=now),
+        webhooks_due=webhooks.due_count(session, now),
     )
 
 

@@ -358,9 +358,9 @@ def _deliver_one(
     try:
         transport.send(message.data, addresses)
     except RecipientRefusedError as refusal:
-        return _refused(row, refusal, attempts, settings, ledger, now)
+        return _refused(row, refusal, attempts, settings, ledger, utcnow())
     except MailServerError as error:
-        _retry_or_fail(row.id, str(error), attempts, settings, ledger, now)
+        _retry_or_fail(row.id, str(error), attempts, settings, ledger, utcnow())
         logger.warning("delivery %d not sent: the mail server went away", row.id)
         try:
             transport.connect()

@@ -80,6 +80,51 @@ def tick() -> None:
     )
     if result.due:
         kick(result.due)
+    if result.webhooks_due:
+        kick_webhooks()
+
+
+@shared_task(name="surveys.webhooks")
+def send_webhooks() -> dict[str, int]:
+    """POST every due webhook message."""
+    from surveys.columns import utcnow
+    from surveys.delivery.dispatcher import sender_name
+    from surveys.webhooks.services import deliver_due
+
+    return deliver_due(
+        db.session,
+        retry_delays=current_app.config["WEBHOOK_RETRY_DELAYS"],
+        worker=sender_name(),
+        clock=utcnow,
+    )
+
+
+def kick_webhooks(*, in_background: bool = False) -> None:
+    """Have the due webhooks sent, as ``kick`` has e-mails sent."""
+    app = current_app._get_current_object()
+    if broker_url(app.config):
+        try:
+            send_webhooks.apply_async(retry=False)
+        except Exception as error:
+            raise BrokerUnavailableError(
+                f"the broker at {_safe_url(broker_url(app.config))} refused the work ({error}); "
+                "the webhooks stay queued"
+            ) from None
+        return
+    if in_background:
+        thread = threading.Thread(target=_webhooks_in, args=(app,), name="webhooks", daemon=True)
+        _background.append(thread)
+        thread.start()
+        return
+    send_webhooks.run()
+
+
+def _webhooks_in(app: Flask) -> None:
+    with app.app_context():
+        try:
+            send_webhooks.run()
+        except Exception:
+            logger.exception("webhooks in the background stopped")
 
 
 def kick(due: int = 1, *, in_background: bool = False) -> None:
