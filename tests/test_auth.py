@@ -500,6 +500,7 @@ def url_for_rule(rule, world, which):
         "contact_id": made.contact_ids[0],
         "campaign_id": world["campaign_id"],
         "user_id": world["spare"],
+        "webhook_id": 1,
         "token": world["token"],
         "language": "sv",
         "key": "nope",
