@@ -482,6 +482,10 @@ def world(app, runner, make_account, make_user, smtp_sink):
         "account_manager": make_user(AM, "account_manager"),
     }
     spare = make_user("spare@supplier.example", "cx")
+    added = runner.invoke(
+        args=["webhooks", "add", "https://crm.example.com/h", "--events", "answer.created"]
+    )
+    assert added.exit_code == 0, added.output
     return {
         "own": own,
         "other": other,
