@@ -6,9 +6,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from surveys.accounts.models import Account, Contact
 from surveys.columns import UTCDateTime, one_of, utcnow
 from surveys.extensions import db
+from surveys.reasons.nlp.labels import REASONS
 
 SURVEY_KINDS = ("nps", "exit")
-REASONS = ("price", "attention", "product", "other")
 COMMENT_MAX_LENGTH = 5000
 # "How often did your account manager contact you in the last six months?"
 MANAGER_CONTACT = ("never", "once", "several")

@@ -11,8 +11,8 @@ reasons = AppGroup("reasons", help="The reason classifier and the price-as-cover
 @reasons.command("train")
 def train_command() -> None:
     """Rebuild the classifier's model file from the training corpus."""
-    from surveys.reasons.evaluation import format_report
-    from surveys.reasons.training import MODEL_PATH, train, write_model
+    from surveys.reasons.nlp.evaluation import format_report
+    from surveys.reasons.nlp.training import MODEL_PATH, train, write_model
 
     click.echo("Training on surveys/reasons/data (cross-validating first) ...")
     result = train()
@@ -38,8 +38,8 @@ def train_command() -> None:
 def evaluate_command(file: str, use_language_hint: bool) -> None:
     """Top-1 accuracy, macro-F1 and a confusion table for a labelled CSV file
     (columns text, lang, labels; labels joined by '|')."""
-    from surveys.reasons.classifier import get_classifier
-    from surveys.reasons.evaluation import Prediction, evaluate, format_report, read_examples
+    from surveys.reasons.nlp.evaluation import Prediction, evaluate, format_report, read_examples
+    from surveys.reasons.nlp.model import get_classifier
 
     try:
         examples = read_examples(file)
@@ -73,7 +73,7 @@ def evaluate_command(file: str, use_language_hint: bool) -> None:
 def classify_command(source: TextIO, language_hint: str | None) -> None:
     """Classify one text per line of SOURCE (default: standard input); write one JSON
     object per line."""
-    from surveys.reasons.classifier import get_classifier
+    from surveys.reasons.nlp.model import get_classifier
 
     classifier = get_classifier()
     for line in source:

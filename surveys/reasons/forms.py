@@ -3,8 +3,9 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
-from surveys.accounts.models import LANGUAGES, ROLES
+from surveys.accounts.models import ROLES
 from surveys.campaigns.models import SURVEY_KINDS
+from surveys.reasons.nlp.labels import LANGUAGES
 
 ANY = SelectChoice("", "any")
 

@@ -13,9 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from surveys.accounts.models import Account, Contact
-from surveys.campaigns.models import REASONS, Campaign, Invitation, Response, ResponseReason
+from surveys.campaigns.models import Campaign, Invitation, Response, ResponseReason
 from surveys.columns import utcnow
-from surveys.reasons.classifier import MODEL_PATH, get_classifier
 from surveys.reasons.cover import (
     COLLEAGUE_WINDOW,
     AccountFacts,
@@ -23,6 +22,8 @@ from surveys.reasons.cover import (
     Answer,
     judge_account,
 )
+from surveys.reasons.nlp.labels import REASONS
+from surveys.reasons.nlp.model import MODEL_PATH, get_classifier
 
 logger = logging.getLogger(__name__)
 

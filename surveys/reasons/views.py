@@ -9,10 +9,10 @@ from markupsafe import Markup, escape
 
 from surveys.accounts.services import get_account
 from surveys.auth import staff_only
-from surveys.campaigns.models import REASONS
 from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.reasons.forms import ReasonFilterForm
+from surveys.reasons.nlp.labels import REASONS
 from surveys.reasons.services import ReasonFilters, reasons_report, segments, verbatims
 
 blueprint = staff_only(Blueprint("reasons", __name__, url_prefix="/reasons"))

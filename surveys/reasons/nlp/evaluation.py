@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from surveys.reasons.features import REASONS
+from surveys.reasons.nlp.labels import REASONS
 
 NONE = "none"
 

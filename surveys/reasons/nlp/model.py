@@ -7,11 +7,11 @@ TextBlob's polarity and subjectivity.
 
 Runs offline from files in this repository and installed packages. The weights are a
 one-vs-rest logistic regression trained by ``flask reasons train``
-(``surveys.reasons.training``) and exported to ``model/reasons.json``; inference here is
+(``surveys.reasons.nlp.training``) and exported to ``model/reasons.json``; inference here is
 plain Python with no scikit-learn and no pickle. Import is cheap: the model, NLTK's
 stemmers and TextBlob load on first use.
 
-    from surveys.reasons.classifier import get_classifier
+    from surveys.reasons.nlp.model import get_classifier
     classification = get_classifier().classify("The price was fine, but nobody called us back")
     classification.top_reason  # "attention"
 """
@@ -26,8 +26,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from surveys.reasons.features import REASONS, STOPWORDS, Analysis, FeatureExtractor, Settings, Unit
-from surveys.reasons.language import LanguageModel, Token, has_words, tokenize
+from surveys.reasons.nlp.features import STOPWORDS, Analysis, FeatureExtractor, Settings, Unit
+from surveys.reasons.nlp.labels import REASONS
+from surveys.reasons.nlp.language import LanguageModel, Token, has_words, tokenize
 
 __all__ = [
     "MODEL_PATH",
@@ -40,7 +41,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MODEL_PATH = Path(__file__).resolve().parent / "model" / "reasons.json"
+# Committed beside the corpus it was trained from (surveys/reasons/data).
+MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "reasons.json"
 MAX_REASONS = 2
 MAX_EVIDENCE = 3
 # A word must add at least this much (log-odds) to a reason to count as its evidence, and at

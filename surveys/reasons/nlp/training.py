@@ -1,7 +1,7 @@
 """Build the reason classifier's model file from the training corpus.
 
 Imports scikit-learn, so only ``flask reasons train`` and the tests use it; inference in
-``surveys.reasons.classifier`` reads the exported JSON with plain Python. Training is
+``surveys.reasons.nlp.model`` reads the exported JSON with plain Python. Training is
 deterministic: the same corpus gives the same file.
 """
 
@@ -16,21 +16,19 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from surveys.reasons.classifier import choose_reasons
-from surveys.reasons.evaluation import Example, Prediction, Report, evaluate
-from surveys.reasons.features import REASONS, FeatureExtractor, Settings, known_words
-from surveys.reasons.language import (
-    LANGUAGES,
+from surveys.reasons.nlp.evaluation import Example, Prediction, Report, evaluate
+from surveys.reasons.nlp.features import FeatureExtractor, Settings, known_words
+from surveys.reasons.nlp.labels import LANGUAGES, REASONS
+from surveys.reasons.nlp.language import (
     LanguageModel,
     distinctive_words,
     language_features,
 )
+from surveys.reasons.nlp.model import MODEL_PATH, choose_reasons
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_DIRECTORY = Path(__file__).resolve().parent
-CORPUS_DIRECTORY = PACKAGE_DIRECTORY / "data"
-MODEL_PATH = PACKAGE_DIRECTORY / "model" / "reasons.json"
+CORPUS_DIRECTORY = MODEL_PATH.parent.parent / "data"
 MODEL_FORMAT = 1
 
 REGULARISATION = 16.0
@@ -311,7 +309,7 @@ def fit_language_model(examples: Sequence[Example]) -> LanguageModel:
     text is also learnt without its å/ä/ö/ø/æ, as people type on foreign keyboards."""
     from sklearn.linear_model import LogisticRegression
 
-    from surveys.reasons.language import strip_diacritics
+    from surveys.reasons.nlp.language import strip_diacritics
 
     texts, labels = [], []
     for example in examples:

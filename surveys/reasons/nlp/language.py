@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-LANGUAGES = ("sv", "nb", "en")
+from surveys.reasons.nlp.labels import LANGUAGES
 
 # A word: letters and digits, with inner apostrophes ("didn't"); or a currency or percent sign.
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[$€£%]")
@@ -262,7 +262,7 @@ HINT_MARGIN = 0.2
 
 class LanguageModel:
     """Logistic-regression weights over ``language_features`` (trained by
-    ``surveys.reasons.training``, stored in the model file)."""
+    ``surveys.reasons.nlp.training``, stored in the model file)."""
 
     def __init__(self, weights: dict[str, list[float]], intercepts: list[float]) -> None:
         self.weights = weights

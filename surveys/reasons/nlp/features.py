@@ -1,7 +1,7 @@
 """Turn a survey answer into the sparse features the reason classifier weighs.
 
-Shared by training (``surveys.reasons.training``) and inference
-(``surveys.reasons.classifier``), so both see exactly the same features. Text is folded
+Shared by training (``surveys.reasons.nlp.training``) and inference
+(``surveys.reasons.nlp.model``), so both see exactly the same features. Text is folded
 first (lower case, å/ä -> a, ö/ø -> o, æ -> ae), so "hor av sig" and "hör av sig" agree.
 
 Per word: its Snowball stems (Swedish, Norwegian and English stemmers, offline), its
@@ -26,10 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from surveys.reasons.language import Token, tokenize
-from surveys.reasons.lexicon import REASON_WORDS
-
-REASONS = ("price", "attention", "product", "other")
+from surveys.reasons.nlp.labels import REASONS
+from surveys.reasons.nlp.language import Token, tokenize
+from surveys.reasons.nlp.lexicon import REASON_WORDS
 
 _SENTENCE_BREAK = re.compile(r"[.!?;\n–—]|\s-\s|\.\.")
 _CLAUSE_BREAK = re.compile(r"[,:()/&+]")
