@@ -303,6 +303,31 @@ def test_evaluation_figures():
     assert report.overall.confusion["product"]["attention"] == 1
     assert report.overall.confusion["other"]["none"] == 1
     assert report.overall.language_accuracy == 0.75
+    # exact set: only "a" (price = price); "b" missed attention, "c" and "d" are wrong
+    assert report.overall.exact_set_accuracy == 0.25
+    assert report.by_language["en"].exact_set_accuracy == 0.5
+    # texts without attention: a, c, d; "c" got attention -> 1 of 3
+    assert (report.overall.spurious_attention, report.overall.without_attention) == (1, 3)
+    assert report.overall.spurious_attention_rate == pytest.approx(1 / 3)
+    assert report.by_language["en"].spurious_attention_rate == 0.0
+    assert report.by_language["sv"].spurious_attention_rate == 0.5
+
+
+def test_attention_beside_another_label_is_spurious_only_when_not_a_label():
+    examples = [
+        Example("a", "en", ("price",)),
+        Example("b", "en", ("price", "attention")),
+        Example("c", "en", ("product",)),
+    ]
+    predictions = [
+        Prediction("price", ("price", "attention")),  # spurious second label
+        Prediction("price", ("price", "attention")),  # right
+        Prediction("product", ("product",)),
+    ]
+    scores = evaluate(examples, predictions).overall
+    assert (scores.spurious_attention, scores.without_attention) == (1, 2)
+    assert scores.exact_set_accuracy == pytest.approx(2 / 3)
+    assert scores.top1_accuracy == 1.0
 
 
 def test_parse_examples_rejects_unknown_labels():
@@ -363,11 +388,22 @@ def test_evaluate_command_prints_figures_per_language(cli_runner, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     header = lines[0].split()
-    assert header[:4] == ["language", "texts", "top-1", "macro-F1"]
+    assert header[:6] == [
+        "language",
+        "texts",
+        "top-1",
+        "macro-F1",
+        "exact-set",
+        "spurious-attention",
+    ]
     rows = {line.split()[0]: line.split() for line in lines[1:5]}
     assert set(rows) == {"en", "sv", "nb", "all"}
     assert rows["all"][1] == "4"
     assert float(rows["all"][2]) == 1.0
+    assert float(rows["all"][4]) == 1.0  # every label set exactly right
+    # three texts without attention, none given it
+    assert float(rows["all"][5]) == 0.0 and rows["all"][6] == "(0/3)"
+    assert rows["en"][6] == "(0/1)"
     assert "confusion (rows: gold first label, columns: predicted top reason)" in lines
     columns_line = lines[
         lines.index("confusion (rows: gold first label, columns: predicted top reason)") + 1

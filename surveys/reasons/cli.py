@@ -36,8 +36,9 @@ def train_command() -> None:
     help="Pass each row's lang to the classifier as the contact's language.",
 )
 def evaluate_command(file: str, use_language_hint: bool) -> None:
-    """Top-1 accuracy, macro-F1 and a confusion table for a labelled CSV file
-    (columns text, lang, labels; labels joined by '|')."""
+    """Top-1 accuracy, macro-F1, exact-set accuracy, the spurious-attention rate and a
+    confusion table for a labelled CSV file (columns text, lang, labels; labels joined
+    by '|')."""
     from surveys.reasons.nlp.evaluation import Prediction, evaluate, format_report, read_examples
     from surveys.reasons.nlp.model import get_classifier
 

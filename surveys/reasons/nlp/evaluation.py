@@ -1,5 +1,13 @@
-"""Measure the reason classifier on labelled texts: top-1 accuracy, macro-F1 and a confusion
-table, per language and overall. Pure: no Flask, no database."""
+"""Measure the reason classifier on labelled texts, per language and overall: top-1 accuracy,
+macro-F1, exact-set accuracy, the spurious-attention rate and a confusion table. Pure: no
+Flask, no database.
+
+- top-1: the predicted top reason is one of the labels;
+- exact set: the predicted reasons are the labels, no more and no fewer;
+- spurious attention: attention predicted (in any place) for a text without the attention
+  label, as a share of the texts without it. Each such text is a price-as-cover verdict that
+  a CX team would be shown for nothing.
+"""
 
 import csv
 from collections.abc import Iterable, Sequence
@@ -9,6 +17,7 @@ from pathlib import Path
 from surveys.reasons.nlp.labels import REASONS
 
 NONE = "none"
+ATTENTION = "attention"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,9 @@ class Scores:
 
     count: int = 0
     top1_correct: int = 0
+    exact_correct: int = 0
+    without_attention: int = 0
+    spurious_attention: int = 0
     language_correct: int = 0
     true_positives: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     false_positives: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
@@ -49,6 +61,12 @@ class Scores:
         if prediction.language == example.language:
             self.language_correct += 1
         gold, predicted = set(example.labels), set(prediction.reasons)
+        if gold == predicted:
+            self.exact_correct += 1
+        if ATTENTION not in gold:
+            self.without_attention += 1
+            if ATTENTION in predicted:
+                self.spurious_attention += 1
         for reason in REASONS:
             if reason in predicted and reason in gold:
                 self.true_positives[reason] += 1
@@ -61,6 +79,15 @@ class Scores:
     @property
     def top1_accuracy(self) -> float:
         return self.top1_correct / self.count if self.count else 0.0
+
+    @property
+    def exact_set_accuracy(self) -> float:
+        return self.exact_correct / self.count if self.count else 0.0
+
+    @property
+    def spurious_attention_rate(self) -> float:
+        """Attention predicted where it is not a label, per text without the label."""
+        return self.spurious_attention / self.without_attention if self.without_attention else 0.0
 
     @property
     def language_accuracy(self) -> float:
@@ -120,13 +147,24 @@ def parse_examples(rows: Iterable[dict[str, str]], source: str = "CSV") -> list[
 
 def format_report(report: Report) -> list[str]:
     """The report as lines of plain text for the command line."""
-    lines = [f"{'language':<10}{'texts':>7}{'top-1':>8}{'macro-F1':>10}{'language id':>13}"]
+    lines = [
+        f"{'language':<10}{'texts':>7}{'top-1':>8}{'macro-F1':>10}{'exact-set':>11}"
+        f"{'spurious-attention':>20}{'language id':>13}"
+    ]
     groups = [*report.by_language.items(), ("all", report.overall)]
     for name, scores in groups:
+        spurious = f"{scores.spurious_attention}/{scores.without_attention}"
         lines.append(
             f"{name:<10}{scores.count:>7}{scores.top1_accuracy:>8.3f}{scores.macro_f1:>10.3f}"
+            f"{scores.exact_set_accuracy:>11.3f}"
+            f"{scores.spurious_attention_rate:>10.3f}{'(' + spurious + ')':>10}"
             f"{scores.language_accuracy:>13.3f}"
         )
+    lines.append("")
+    lines.append(
+        "spurious-attention: attention predicted where it is not a label, as a share of the "
+        "texts without it (count in brackets)"
+    )
     lines.append("")
     lines.append(
         "F1 per reason: "
