@@ -8,120 +8,32 @@ Per word: its Snowball stems (Swedish, Norwegian and English stemmers, offline),
 character 3-5-grams (robust to typos) and the reason word lists (``lexicon``) it is on; a
 word the training never saw also borrows the features of its known compound parts or of the
 known word it is probably a misspelling of. Per text: stem bigrams within a clause, word-list
-phrases and a length bucket.
+phrases, prices told in figures (``figures``) and a length bucket.
 
-Negation and contrast: a clause that only sets a topic aside ("the price was fine, but ...",
-"not about the money", "inget fel på produkten", "verken produktet eller prisen") is
-*dismissed*: its words give only a weak ``x:<reason>`` feature instead of their usual ones,
-so the reason that follows decides.
+Scope (``scope``): a word the text only mentions, praises or sets aside ("the price was fine,
+but ...", "not about the money", "Support? Great.") gives only a weak ``x:<reason>`` feature
+instead of its usual ones, so the reason complained about decides.
 
-Vectors: each word, word pair or phrase is a *unit* of weighted feature counts; a text's
-vector is the sum of its units divided by the root of the sum of their squared norms, so a
-classifier can cache each word's contribution.
+Vectors: each word, word pair, phrase or figure is a *unit* of weighted feature counts with
+the positions of its words; a text's vector is the sum of its units divided by the root of
+the sum of their squared norms, so a classifier can cache each word's contribution and score
+a clause alone from the same units.
 """
 
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
+from surveys.reasons.nlp.figures import price_figures
 from surveys.reasons.nlp.labels import REASONS
 from surveys.reasons.nlp.language import Token, tokenize
-from surveys.reasons.nlp.lexicon import REASON_WORDS
-
-_SENTENCE_BREAK = re.compile(r"[.!?;\n–—]|\s-\s|\.\.")
-_CLAUSE_BREAK = re.compile(r"[,:()/&+]")
-
-_CONTRAST = frozenset(
-    "but however though although yet except men dock daremot derimot likval likevel".split()
+from surveys.reasons.nlp.lexicon import (
+    STOPWORDS,
+    compound_reasons,
+    sequence_matches,
+    word_reasons,
 )
-_PROBLEM = frozenset("problem problems issue problemet problemene problemen".split())
-# "it's just that ...", "det är bara att ...": after praise these turn to the real reason.
-_TURN = frozenset(
-    "just simply only bara bare enbart bothers annoys frustrates irriterar irriterer "
-    "plager frustrerar frustrerer".split()
-)
-_TURNING_WORDS = _CONTRAST | _PROBLEM | _TURN
-_NEGATORS = frozenset("not isnt wasnt arent werent aint inte ej icke ikke ikkje".split())
-# Words after which a negator sets the following topic aside: "it's not the money",
-# "det handlar inte om pengarna", "det var ikke tjenesten".
-_BEFORE_NEGATOR = frozenset(
-    "is was its it thats are were really just ar var er e handlar handler gallde gjaldt "
-    "det och og and so sa overhodet alls absolutt absolut definitely certainly absolutely "
-    "egentlig egentligen".split()
-)
-_FILLERS = frozenset(
-    "about the our your their its it a an because of due to really just only so much that "
-    "this om for pa bara egentligen direkt precis alls det den var vart vara er ert era "
-    "deres dere vare noe nagot sjalva selve necessarily primarily mainly mostly handlar "
-    "handler gallde gjaldt all at grund grunn av en ett et ei overhodet".split()
-)
-_TOPICS = re.compile(
-    r"(?:price|pricing|cost|money|fee|budget|bill|invoice|product|software|system|platform|"
-    r"tool|app|quality|feature|service|support|people|staff|team|account|manager|"
-    r"communication|deliver|pris|kostnad|peng|avgift|gebyr|produkt|tjanst|tjenest|kvalit|"
-    r"personal|folk|leverans|verktyg|verktoy|funktion|funksjon|kundtjanst|kundeservice|"
-    r"saljare|selger|kontakt|plattform|program|mjukvar|budsjett|faktur)"
-)
-# Phrases that set their clause aside (with a list of topics that goes on after a comma,
-# or the clauses before when their own names no topic), by first word.
-_SET_ASIDE: dict[str, list[tuple[str, ...]]] = {}
-for _cue in (
-    "nothing wrong",
-    "nothing to do with",
-    "nothing bad",
-    "no complaints",
-    "no complaint",
-    "no problems with",
-    "no problem with",
-    "no issues with",
-    "no issue with",
-    "neither",
-    "nor",
-    "not the problem",
-    "not the issue",
-    "isnt the problem",
-    "isnt the issue",
-    "wasnt the problem",
-    "wasnt the issue",
-    "inget fel",
-    "inga fel",
-    "inga klagomal",
-    "inga problem",
-    "inget att anmarka",
-    "varken",
-    "inte problemet",
-    "ingenting galt",
-    "ikke noe galt",
-    "ingenting a si",
-    "ingen klager",
-    "ingen problemer",
-    "verken",
-    "ikke problemet",
-):
-    _SET_ASIDE.setdefault(_cue.split()[0], []).append(tuple(_cue.split()))
-# Praise that, followed by a contrast, sets its clause aside: "the price is OK, but ...".
-_FINE = frozenset(
-    "fine ok okay good great nice friendly lovely decent reasonable competitive polite "
-    "helpful solid excellent acceptable fair within okej bra fin fint trevlig trevliga "
-    "rimlig rimligt rimliga konkurrenskraftig konkurrenskraftigt inom funkar fungerar toppen "
-    "utmarkt grei greit hyggelig hyggelige rimelig konkurransedyktig innenfor fungerer "
-    "virker topp utmerket".split()
-)
-# Words that start a new statement rather than continue a list of topics.
-_VERBS = frozenset(
-    "is was are were its it has have had just simply ar var har hade blev bara er hadde ble "
-    "bare den det".split()
-)
-STOPWORDS = frozenset(
-    "the a an and or but to of in on at for with from by about is are was were be been it "
-    "its this that we us our you your they them their i me my he she not no so too very "
-    "just then than there here has have had do does did will would can could och att det "
-    "som en ett ar var inte jag vi ni de den har hade med for pa av till fran om men sa "
-    "kan sen nar bara er era oss vart vara mig sig og et ikke dere fra til da na seg meg "
-    "deres vare ble blev e also ocksa ogsa heller".split()
-)
+from surveys.reasons.nlp.scope import Scope, read_scope
 
 _CHARACTER_NGRAMS = (3, 4, 5)
 # A misspelt word's borrowed features count this much (a guess can be wrong).
@@ -147,6 +59,8 @@ class Settings:
     compound: float = 0.8
     dismissed: float = 0.5
     length: float = 0.5
+    figure: float = 1.0
+    stance: float = 0.7
 
     def as_json(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -154,80 +68,12 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """A text split into words, and its feature units with the tokens each came from
-    (no tokens for whole-text features)."""
+    """A text split into words, its scope (clauses, what is set aside), and its feature
+    units with the tokens each came from (no tokens for whole-text features)."""
 
     tokens: list[Token]
-    dismissed: list[bool]
+    scope: Scope
     units: list[tuple["Unit", tuple[int, ...]]]
-
-
-class _WordList:
-    """One reason's word list: exact words, prefixes and word sequences, all folded."""
-
-    def __init__(self, words: str) -> None:
-        exact: set[str] = set()
-        prefixes: list[str] = []
-        self.sequences: list[tuple[Callable[[str], bool], ...]] = []
-        for entry in words.split():
-            parts = entry.replace("-", "_").split("_")
-            if len(parts) > 1:
-                self.sequences.append(tuple(_part_matcher(part) for part in parts if part))
-            elif entry.endswith("*"):
-                prefixes.append(entry[:-1])
-            else:
-                exact.add(entry)
-        self.exact = frozenset(exact)
-        self.prefix = re.compile("|".join(re.escape(prefix) for prefix in sorted(prefixes)))
-        # Inside a compound: "ekstragebyrene", "lågprioriterad", "ekonomisystemet".
-        self.infix = re.compile(
-            "|".join(
-                f"(?<=..){re.escape(prefix)}" for prefix in sorted(prefixes) if len(prefix) >= 4
-            )
-        )
-
-    def matches(self, word: str) -> bool:
-        if word in self.exact or self.prefix.match(word) is not None:
-            return True
-        # A negated word: "opålitlig", "ustabil", "unaffordable" are about the same topic.
-        if len(word) > 6 and word[0] in "ou" and self.prefix.match(word, 1):
-            return True
-        return len(word) > 7 and word.startswith("un") and self.prefix.match(word, 2) is not None
-
-    def matches_inside(self, word: str) -> bool:
-        return self.infix.search(word) is not None and not _NOT_COMPOUNDS.match(word)
-
-
-# English words that only look like compounds of listed words ("sur-prise").
-_NOT_COMPOUNDS = re.compile(r"surpris|enterpris|compris|apprais|comprom|unsupport")
-
-
-def _part_matcher(part: str) -> Callable[[str], bool]:
-    if part.endswith("*"):
-        stem = part[:-1]
-        return lambda word: word.startswith(stem)
-    return lambda word: word == part
-
-
-_WORD_LISTS = {reason: _WordList(words) for reason, words in REASON_WORDS.items()}
-
-
-@lru_cache(maxsize=65536)
-def word_reasons(folded: str) -> tuple[str, ...]:
-    """The reasons whose word list holds this (folded) word."""
-    return tuple(reason for reason in REASONS if _WORD_LISTS[reason].matches(folded))
-
-
-@lru_cache(maxsize=65536)
-def compound_reasons(folded: str) -> tuple[str, ...]:
-    """The reasons whose word list holds a part inside this compound word (and not the
-    whole word)."""
-    whole = word_reasons(folded)
-    return tuple(
-        reason
-        for reason in REASONS
-        if reason not in whole and _WORD_LISTS[reason].matches_inside(folded)
-    )
 
 
 class Stemmer:
@@ -284,13 +130,17 @@ class FeatureExtractor:
         if tokens is None:
             tokens = tokenize(text)
         words = [token.folded for token in tokens]
-        clauses, segments = _split(text, tokens)
-        dismissed = _dismissed(words, clauses, segments)
+        phrases = sequence_matches(words)
+        figures = price_figures(tokens)
+        scope = read_scope(
+            text, tokens, phrases, [position for _, span in figures for position in span]
+        )
+        set_aside = scope.set_aside
+        any_set_aside = scope.any_set_aside
         units: list[tuple[Unit, tuple[int, ...]]] = []
         heads: list[str | None] = []
-        any_dismissed = True in dismissed
         for index, word in enumerate(words):
-            if any_dismissed and dismissed[index]:
+            if any_set_aside and set_aside[index]:
                 heads.append(None)
                 reasons = word_reasons(word)
                 if reasons:
@@ -299,16 +149,39 @@ class FeatureExtractor:
             unit = self._word_cache.get(word) or self.word_unit(word)
             heads.append(unit.head)
             units.append((unit, (index,)))
+        clauses = scope.clauses
         previous = None
         for index, head in enumerate(heads):
             if head is not None and previous is not None and clauses[index] == clauses[index - 1]:
                 units.append((self._single("b:" + previous + " " + head), (index - 1, index)))
             previous = head
-        for reason, positions in _sequence_matches(words):
-            prefix = "x:" if all(dismissed[index] for index in positions) else "l:"
-            units.append((self._single(prefix + reason), positions))
+        for name, positions in phrases:
+            if name in _REASON_NAMES:
+                aside = any_set_aside and all(set_aside[index] for index in positions)
+                units.append((self._single(("x:" if aside else "l:") + name), positions))
+        # Who a clause is about, and whether it complains or only mentions: "s:attention:c"
+        # for "nobody answers", "s:attention:m" for "our seller told us ...".
+        stances: dict[str, list[int]] = {}
+        complains = scope.complains
+        topics = scope.topics
+        for index, found in enumerate(topics):
+            if found and not (any_set_aside and set_aside[index]):
+                stance = ":c" if complains[clauses[index]] else ":m"
+                for reason in found:
+                    stances.setdefault("s:" + reason + stance, []).append(index)
+        for name, positions in stances.items():
+            units.append((self._single(name), tuple(positions)))
+        for kind, positions in figures:
+            aside = any_set_aside and all(set_aside[index] for index in positions)
+            units.append((self._single("x:price" if aside else "f:" + kind), positions))
+            if not aside:
+                units.append((self._single("l:price"), positions))
         units.append((self._single("n:" + _length_bucket(len(tokens))), ()))
-        return Analysis(tokens, dismissed, units)
+        return Analysis(tokens, scope, units)
+
+    def length_unit(self, length: int) -> "Unit":
+        """The length feature of a text (or part) of ``length`` words."""
+        return self._single("n:" + _length_bucket(length))
 
     def word_unit(self, word: str) -> "Unit":
         """The features of one (folded, not set-aside) word: stems, character n-grams and
@@ -430,6 +303,42 @@ class FeatureExtractor:
         return {name: value / norm for name, value in values.items()}
 
 
+def part_vectors(extractor: FeatureExtractor, analysis: Analysis) -> list[dict[str, float]]:
+    """Feature values of each part of a text (a clause split at "and") read alone, as the
+    classifier reads them (``ReasonClassifier.readings``): the units that start in it and
+    its own length, normalised alone. Parts whose every word is set aside, or that complain
+    of nothing, are left out; a text without another part gives its own vector."""
+    part_of = analysis.scope.parts
+    count = part_of[-1] + 1 if part_of else 0
+    if count <= 1:
+        return [FeatureExtractor.vector(analysis)]
+    grouped: list[list[Unit]] = [[] for _ in range(count)]
+    lengths = [0] * count
+    kept = [False] * count
+    complains = analysis.scope.part_complains
+    for position, number in enumerate(part_of):
+        lengths[number] += 1
+        if not analysis.scope.set_aside[position] and complains[number]:
+            kept[number] = True
+    for unit, positions in analysis.units:
+        if positions:
+            grouped[part_of[positions[0]]].append(unit)
+    vectors = []
+    for number in range(count):
+        if not kept[number]:
+            continue
+        units = [*grouped[number], extractor.length_unit(lengths[number])]
+        values: dict[str, float] = {}
+        squared = 0.0
+        for unit in units:
+            squared += unit.squared_norm
+            for name, value in unit.values.items():
+                values[name] = values.get(name, 0.0) + value
+        norm = math.sqrt(squared) or 1.0
+        vectors.append({name: value / norm for name, value in values.items()})
+    return vectors or [FeatureExtractor.vector(analysis)]
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """Features that come together: one word's, one word pair's, one phrase's."""
@@ -453,7 +362,10 @@ _GROUP_WEIGHT: dict[str, Callable[[Settings], float]] = {
     "k": lambda settings: settings.compound,
     "x": lambda settings: settings.dismissed,
     "n": lambda settings: settings.length,
+    "f": lambda settings: settings.figure,
+    "s": lambda settings: settings.stance,
 }
+_REASON_NAMES = frozenset(REASONS)
 
 
 def known_words(texts: Iterable[str]) -> list[str]:
@@ -476,134 +388,3 @@ def _length_bucket(count: int) -> str:
         if count <= limit:
             return name
     return "61+"
-
-
-def _split(text: str, tokens: Sequence[Token]) -> tuple[list[int], list[int]]:
-    """Number each token's clause (split at commas and stronger) and segment (split at
-    sentence ends); contrast words ("but", "men") start both anew."""
-    clauses: list[int] = []
-    segments: list[int] = []
-    clause = segment = 0
-    previous_end = 0
-    for token in tokens:
-        gap = text[previous_end : token.start]
-        if gap == " ":
-            if token.folded in _CONTRAST:
-                clause += 1
-                segment += 1
-        elif _SENTENCE_BREAK.search(gap) or token.folded in _CONTRAST:
-            clause += 1
-            segment += 1
-        elif _CLAUSE_BREAK.search(gap):
-            clause += 1
-        clauses.append(clause)
-        segments.append(segment)
-        previous_end = token.end
-    return clauses, segments
-
-
-def _dismissed(words: Sequence[str], clauses: list[int], segments: list[int]) -> list[bool]:
-    count = len(words)
-    dismissed = [False] * count
-    if count < 3 or _TRIGGERS.isdisjoint(words):
-        return dismissed
-    # "not (about) the price": the clause is set aside.
-    for index, word in enumerate(words):
-        if word not in _NEGATORS:
-            continue
-        at_start = index == 0 or clauses[index - 1] != clauses[index]
-        if not at_start and words[index - 1] not in _BEFORE_NEGATOR:
-            continue
-        for after in range(index + 1, min(index + 5, count)):
-            if clauses[after] != clauses[index]:
-                break
-            if _TOPICS.match(words[after]):
-                _mark(dismissed, clauses, clauses[index])
-                break
-            if words[after] not in _FILLERS:
-                break
-    # "nothing wrong with the product", "verken X eller Y", "X was not the problem".
-    for index, word in enumerate(words):
-        for cue in _SET_ASIDE.get(word, ()):
-            if tuple(words[index : index + len(cue)]) == cue:
-                for clause in _cue_scope(words, clauses, segments, index):
-                    _mark(dismissed, clauses, clause)
-    # "the price was fine, but ...", "support is OK, it's just that ...": a clause that
-    # praises a topic before a turn to something else is set aside.
-    last_turn = max(
-        (index for index, word in enumerate(words) if word in _TURNING_WORDS), default=-1
-    )
-    if last_turn > 0:
-        praised: set[int] = set()
-        topical: set[int] = set()
-        for index in range(last_turn):
-            if words[index] in _FINE:
-                praised.add(clauses[index])
-            if word_reasons(words[index]):
-                topical.add(clauses[index])
-        for clause in praised & topical:
-            if clause < clauses[last_turn]:
-                _mark(dismissed, clauses, clause)
-    if not any(dismissed):
-        return dismissed
-    # Keep the dismissal only if something else is left to decide the reason.
-    kept = [words[index] for index in range(count) if not dismissed[index]]
-    content = [word for word in kept if word not in STOPWORDS and word not in _CONTRAST]
-    if any(word_reasons(word) for word in content) or len(content) >= 2:
-        return dismissed
-    return [False] * count
-
-
-def _cue_scope(
-    words: Sequence[str], clauses: list[int], segments: list[int], index: int
-) -> list[int]:
-    """The clauses a set-aside cue covers: its own, then following short clauses that go on
-    listing topics ("nothing wrong with the service, the staff or the support"), or, when
-    its own clause names no topic ("no complaints there"), the clauses before it."""
-    own = clauses[index]
-    members: dict[int, list[str]] = {}
-    for position, word in enumerate(words):
-        if segments[position] == segments[index]:
-            members.setdefault(clauses[position], []).append(word)
-    scope = [own]
-    for clause in sorted(number for number in members if number > own):
-        listed = members[clause]
-        if len(listed) > 5 or any(word in _VERBS for word in listed):
-            break
-        scope.append(clause)
-    if not any(word_reasons(word) for word in members[own]):
-        scope.extend(number for number in members if number < own)
-    return scope
-
-
-_TRIGGERS = _NEGATORS | _TURNING_WORDS | frozenset(_SET_ASIDE)
-
-
-def _mark(dismissed: list[bool], groups: list[int], group: int) -> None:
-    for index, value in enumerate(groups):
-        if value == group:
-            dismissed[index] = True
-
-
-_SEQUENCES: list[tuple[str, tuple[Callable[[str], bool], ...]]] = [
-    (reason, sequence) for reason in REASONS for sequence in _WORD_LISTS[reason].sequences
-]
-
-
-@lru_cache(maxsize=65536)
-def _sequences_starting(word: str) -> tuple[int, ...]:
-    return tuple(number for number, (_, sequence) in enumerate(_SEQUENCES) if sequence[0](word))
-
-
-def _sequence_matches(words: Sequence[str]) -> list[tuple[str, tuple[int, ...]]]:
-    matches = []
-    count = len(words)
-    for start, word in enumerate(words):
-        for number in _sequences_starting(word):
-            reason, sequence = _SEQUENCES[number]
-            end = start + len(sequence)
-            if end <= count and all(
-                part(words[start + offset]) for offset, part in enumerate(sequence[1:], 1)
-            ):
-                matches.append((reason, tuple(range(start, end))))
-    return matches

@@ -8,7 +8,16 @@ as a separate, weaker feature.
 
 The lists are features of the trained model, not rules: training decides how much each
 list counts. They carry the classifier to words the training corpus does not contain.
+
+The scope lists (``SCOPE_WORDS``) are the cues of ``surveys.reasons.nlp.scope``: negation,
+contrast, concession, praise and the phrases that set a topic aside.
 """
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from surveys.reasons.nlp.labels import REASONS
 
 REASON_WORDS: dict[str, str] = {
     "price": """
@@ -37,6 +46,10 @@ REASON_WORDS: dict[str, str] = {
         billing_error* charged_twice penalt* licensing_cost* licence_cost* license_cost* rakning*
         rakningen paslag* dagpris* ocker* skyhog* kostnadseffektiv* lonsam* forhandl* regning*
         regningen honorar* dagspris* blodpris* lonnsom* overprise* hojt hojde hojer okt prisnivaet
+        licence licences license licenses licensing licens licensen licenser licenserna lisens
+        lisensen lisenser lisensene licensmodell* lisensmodell* licensavgift* lisensavgift*
+        abonnemang* abonnement* rip_off ripoff daylight_robbery highway_robbery a_fortune
+        rena_ranet ranta
     """,
     "attention": """
         support* supporting helpdesk* help_desk servicen service_desk servicedesk customer_servic*
@@ -74,6 +87,21 @@ REASON_WORDS: dict[str, str] = {
         rostbrevlad* telefonsvarer* overlamning* overlevering* tillganglig* otillganglig*
         tilgjengelig* utilgjengelig* henvendelse* forfragning* arenden kundmote* kundmoter*
         servicedesk* ignorert* ignorerade ignorerad glemt_bort
+        out_of_sight out_of_mind lights_are_on nobodys_home nobody_home no_one_home noone_home
+        into_the_void into_a_void brick_wall talking_to_a_wall talk_to_a_wall just_a_number
+        only_a_number a_number_to_you just_another_number another_number thin_air
+        vanished_into through_the_cracks out_of_the_loop in_the_dark radio_silence crickets
+        not_a_peep afterthought bottom_of_the_list bottom_of_the_pile back_burner fend_for
+        on_our_own ghosted black_hole left_hanging taken_for_granted took_us_for_granted
+        we_exist we_existed didnt_exist invisible like_air
+        ur_syn ur_sinn ur_sinne prata_med_en_vagg tala_med_en_vagg som_en_vagg ett_nummer
+        ett_i_mangden upp_i_rok som_luft luft_for ingen_ar_hemma ingen_hemma det_lyser_men
+        mellan_stolarna svart_hal inte_ett_pip tystnad* at_vart_ode i_morkret sist_i_kon
+        langst_ner_pa_listan for_givna att_vi_fanns att_vi_finns inte_fanns osynlig*
+        ute_av_oye ute_av_sinn snakke_til_en_vegg snakke_med_en_vegg som_en_vegg et_nummer
+        en_i_mengden dugg_for_solen som_dugg ingen_er_hjemme lyset_er_pa mellom_to_stoler
+        sort_hull ikke_et_pip stillhet* overlatt_til i_morket bakerst_i_koen nederst_pa_lista
+        for_gitt at_vi_fantes at_vi_finnes ikke_fantes usynlig*
     """,
     "product": """
         product* bug bugs buggy bugg* crash* downtime* outage* down uptime feature* functionalit*
@@ -148,3 +176,286 @@ REASON_WORDS: dict[str, str] = {
         ingen_grunn nedleggelse* insolvens* konkursen
     """,
 }
+
+# --- Scope: who is complained about ---------------------------------------------------
+# The cues ``surveys.reasons.nlp.scope`` reads to tell a complaint from a mention. Same
+# notation as above. Unlike the reason words these are rules, not features: they decide
+# which clauses' words count at all.
+
+SCOPE_WORDS: dict[str, str] = {
+    # Negate what follows: "not the price", "never had an outage".
+    "negator": """
+        not never dont doesnt didnt isnt wasnt arent werent cant cannot couldnt wont wouldnt
+        hasnt havent hadnt aint hardly barely neither nor
+        inte ej icke aldrig knappt
+        ikke ikkje aldri knapt neppe
+    """,
+    # "no", "nobody", "ingen": a negating determiner or pronoun.
+    "none": """
+        no none nothing nobody noone zero without not_a not_one not_a_single
+        ingen inget inga ingenting utan noll inte_en inte_ett inte_nagot
+        intet uten null ikke_en ikke_et ikke_noe
+    """,
+    # A new clause that turns against the one before.
+    "contrast": """
+        but however though although yet whereas until except nevertheless nonetheless
+        men dock daremot derimot likval likevel anda tills trots inntil tross
+    """,
+    # "Sure, ..., but": what is conceded before the turn is set aside.
+    "concession": """
+        sure admittedly granted of_course to_be_fair ill_admit i_admit i_will_admit
+        i_must_admit i_have_to_admit fair_enough agreed true_enough okay_so certainly
+        visst javisst forvisso visserligen sjalvklart givetvis i_och_for_sig for_all_del
+        jag_ska_erkanna jag_erkanner jag_maste_erkanna det_stammer_att det_ar_sant_att
+        riktignok jada joda selvsagt selvfolgelig greit_nok skal_innromme ma_innromme
+        innrommer det_stemmer_at det_er_sant_at i_og_for_seg
+    """,
+    # Concessions that need a comma after them to be one: "Yes, the price is high, but".
+    "concession_comma": "yes yeah true ja jo jovisst",
+    # Concessions inside a clause: "the tool may be dated, but".
+    "concession_inside": """
+        may_be might_be can_be could_be_that kan_vara ma_vara kan_vaere ma_vaere
+        det_skal_de_ha det_ska_de_ha det_skal_dere_ha
+    """,
+    # A topic is set aside by what is said of it: "no complaints", "not the reason".
+    "set_aside": """
+        nothing_wrong nothing_to_do_with nothing_bad dont_mind do_not_mind didnt_mind
+        did_not_mind not_bothered cant_complain cannot_complain couldnt_complain
+        no_reason_to_complain not_why not_the_reason wasnt_the_reason werent_the_reason
+        isnt_the_reason arent_the_reason not_the_problem not_the_issue isnt_the_problem
+        isnt_the_issue wasnt_the_problem wasnt_the_issue never_the_problem never_the_issue
+        was_fine_with were_fine_with aside not_a_factor no_factor neither nor
+        inget_fel inga_fel ingenting_fel inget_emot ingenting_emot inte_emot
+        inget_att_klaga inget_att_anmarka ingenting_att_klaga kan_inte_klaga
+        inte_anledningen inte_darfor inte_skalet inte_problemet aldrig_problemet
+        ingen_faktor varken inte_orsaken
+        ikke_noe_galt ingenting_galt ingenting_imot ikke_noe_imot ingenting_a_klage
+        ikke_noe_a_klage kan_ikke_klage ikke_grunnen ikke_derfor ikke_arsaken ikke_problemet
+        aldri_problemet ikke_noe_a_utsette ingenting_a_utsette verken ingen_faktor
+        ingen_klager ingen_problemer ingenting_a_si
+    """,
+    # What a problem is called: "no problems with", "never had an outage".
+    "problem": """
+        problem problems issue issues complaint* complain outage* bug bugs crash* downtime
+        error* glitch* fault* trouble* hiccup* concern* hassle*
+        problem problemen problemet fel felen klagomal* klaga* avbrott* bugg* krasch*
+        driftstopp* strul* bekymmer invandning* anmarka*
+        problemer problemene feil feilen klage klager avbrudd* nedetid* krasj* trobbel
+        bekymr* innvending* utsette
+    """,
+    # Words between "no"/"never" and the problem: "never had a single outage".
+    "problem_filler": """
+        a an any the single one real major big serious significant particular specific
+        had have has ever experienced seen noticed got
+        nagot nagon nagra nagra enda ett en stora storre stort riktiga allvarliga
+        haft hade har sett upplevt markt fatt
+        noe noen nogen eneste et ei store storre alvorlige virkelige hatt hadde har sett
+        opplevd merket fatt
+    """,
+    # Praise: a clause that only praises a topic is set aside beside a complaint.
+    "praise": """
+        good great fine ok okay nice lovely friendly helpful responsive quick quickly fast
+        smooth smoothly solid stable reliable excellent brilliant superb fantastic amazing
+        awesome perfect decent reasonable fair competitive affordable acceptable happy
+        satisfied pleased love loved enjoy* impressive professional knowledgeable attentive
+        polite kind pleasant wonderful outstanding easy intuitive works worked working
+        star gem spot_on top_notch first_class rock_solid well_built no_complaints does_the_job
+        does_what_it_says does_what_it_should always_there always_available value_for_money
+        good_value worth_it worth_every
+        bra fin fint fina okej trevlig* hjalpsam* lyhord* snabb snabba snabbt smidig* stabil
+        stjarna guld stabila stabilt palitlig* utmarkt* rimlig rimligt rimliga schysst* vettig*
+        prisvard*
+        konkurrenskraftig* nojd nojda gillar gillade alskar alskade grym grymt grymma kanon*
+        suveran* fantastisk* underbar* perfekt* proffsig* professionell* kunnig* latt enkel
+        enkelt funkar fungerar fungerade strålande stralande klockren* duktig* tillmotesgaende
+        toppen topp godkand* gor_vad_den_ska gor_det_den_ska gor_det_det_ska gor_jobbet
+        alltid_dar
+        hyggelig* hjelpsom* lydhor* rask raske raskt kjapp* stabile palitelig* utmerket
+        rimelig rimelige prisgunstig* konkurransedyktig* fornoyd* liker likte elsker elsket
+        stjerne gull super supert flott* perfekt* profesjonell* dyktig* kunnskapsrik* lett fungerer
+        fungerte virker grei greit greie knallbra imotekommende gjor_det_den_skal
+        gjor_det_det_skal
+        gjor_jobben alltid_der
+    """,
+    # Praise of a compound: "jättetrevlig", "kjempegrei", "superbra".
+    "praise_prefix": "jatte kjempe super mega skit kanon knall drit topp",
+    # Words that make a clause a complaint, whatever praise it holds.
+    "complaint": """
+        bad worse worst poor poorly terrible awful horrible absurd ridiculous outrageous insane
+        crazy useless broken slow slower unstable unreliable unacceptable disappoint*
+        frustrat* annoy* nonexistent non_existent too overpriced expensive pricey steep shame
+        pity unfortunately sadly lacking missing lacks lack mediocre subpar weak clunky
+        confusing buggy late lousy shocking rubbish dreadful appalling abysmal laughable joke
+        nightmare disaster mess painful impossible hopeless meh good_luck could_be_better
+        leaves_a_lot so_so hit_and_miss nil nada rip_off ripoff went_up gone_up increase*
+        rose risen hike* doubled tripled jumped crash* fail* froze freez* forgot* ignor*
+        neglect* higher dearer raised raise rising climb* steeper more_expensive
+        hogre dyrare stigit stiger steg hoyere dyrere steget stiger
+        dalig dalig* samre samst usel usla uselt urusel absurd* lojlig* galen galet galna
+        vansinn* vardelos* hemsk* fruktansvard* katastrof* trasig* sonder segt sega
+        langsam* instabil* oacceptab* besvik* frustrer* irriter* obefintlig* alltfor
+        overpris* dyr dyrt dyra orimlig* synd tyvarr saknas saknar bristfallig* kass kasst
+        skandal* skamt mardrom* haplos* omojlig* krangl* rorig* sadar kunde_vara_battre
+        lamnar_mycket gick_upp hojdes hojning* okade okning* dubbl* fordubbl* kraschar
+        glomd* glomt* bortglomd*
+        darlig* darligere verst elendig* latterlig* gal galt gale vanvittig* ubrukelig*
+        forferdelig* odelagt* i_stykker treg* ustabil* uakseptab* skuff* ikkeeksisterende
+        altfor dyre urimelig* dessverre mangler manglet mangelfull* kjip* spok mareritt
+        umulig* tungvint* rotete sann_passe kunne_vaert_bedre kunne_vart_bedre gikk_opp
+        okte okning* doblet steg krasjer krasjet glemt* glemte
+    """,
+    # Praise of a competitor is no praise of us: "the other vendor was cheaper and nicer".
+    "competitor": """
+        competitor* other_vendor* another_vendor other_supplier* another_supplier elsewhere
+        alternative* rival* others
+        konkurrent* annan_leverantor andra_leverantorer andra_leverantor* alternativ*
+        annen_leverandor andre_leverandorer andre_leverandor* andra annen andre
+    """,
+    # Words that join two complaints inside a clause: "it crashes and nobody answers".
+    "conjunction": "and plus also och samt plus aven og pluss ogsa",
+}
+
+STOPWORDS = frozenset(
+    "the a an and or but to of in on at for with from by about is are was were be been it "
+    "its this that we us our you your they them their i me my he she not no so too very "
+    "just then than there here has have had do does did will would can could och att det "
+    "som en ett ar var inte jag vi ni de den har hade med for pa av till fran om men sa "
+    "kan sen nar bara er era oss vart vara mig sig og et ikke dere fra til da na seg meg "
+    "deres vare ble blev e also ocksa ogsa heller".split()
+)
+
+
+# --- Matching ---------------------------------------------------------------------------
+
+
+class WordList:
+    """One word list: exact words, prefixes and word sequences, all folded."""
+
+    def __init__(self, words: str, inside: bool = False) -> None:
+        exact: set[str] = set()
+        prefixes: list[str] = []
+        self.sequences: list[tuple[Callable[[str], bool], ...]] = []
+        for entry in words.split():
+            parts = entry.replace("-", "_").split("_")
+            if len(parts) > 1:
+                self.sequences.append(tuple(_part_matcher(part) for part in parts if part))
+            elif entry.endswith("*"):
+                prefixes.append(entry[:-1])
+            else:
+                exact.add(entry)
+        self.exact = frozenset(exact)
+        self.prefix = (
+            re.compile("|".join(re.escape(prefix) for prefix in sorted(prefixes)))
+            if prefixes
+            else None
+        )
+        # Inside a compound: "ekstragebyrene", "lågprioriterad", "ekonomisystemet".
+        infixes = [prefix for prefix in sorted(prefixes) if len(prefix) >= 4] if inside else []
+        self.infix = (
+            re.compile("|".join(f"(?<=..){re.escape(prefix)}" for prefix in infixes))
+            if infixes
+            else None
+        )
+
+    def matches(self, word: str) -> bool:
+        if word in self.exact:
+            return True
+        if self.prefix is None:
+            return False
+        if self.prefix.match(word) is not None:
+            return True
+        # A negated word: "opålitlig", "ustabil", "unaffordable" are about the same topic.
+        if len(word) > 6 and word[0] in "ou" and self.prefix.match(word, 1):
+            return True
+        return len(word) > 7 and word.startswith("un") and self.prefix.match(word, 2) is not None
+
+    def matches_exactly(self, word: str) -> bool:
+        """The word itself is on the list (no negated forms)."""
+        if word in self.exact:
+            return True
+        return self.prefix is not None and self.prefix.match(word) is not None
+
+    def matches_inside(self, word: str) -> bool:
+        return (
+            self.infix is not None
+            and self.infix.search(word) is not None
+            and not _NOT_COMPOUNDS.match(word)
+        )
+
+
+# English words that only look like compounds of listed words ("sur-prise").
+_NOT_COMPOUNDS = re.compile(r"surpris|enterpris|compris|apprais|comprom|unsupport")
+
+
+def _part_matcher(part: str) -> Callable[[str], bool]:
+    if part.endswith("*"):
+        stem = part[:-1]
+        return lambda word: word.startswith(stem)
+    return lambda word: word == part
+
+
+_REASON_LISTS = {reason: WordList(words, inside=True) for reason, words in REASON_WORDS.items()}
+SCOPE_LISTS = {name: WordList(words) for name, words in SCOPE_WORDS.items()}
+
+
+@lru_cache(maxsize=65536)
+def word_reasons(folded: str) -> tuple[str, ...]:
+    """The reasons whose word list holds this (folded) word."""
+    return tuple(reason for reason in REASONS if _REASON_LISTS[reason].matches(folded))
+
+
+@lru_cache(maxsize=65536)
+def compound_reasons(folded: str) -> tuple[str, ...]:
+    """The reasons whose word list holds a part inside this compound word (and not the
+    whole word)."""
+    whole = word_reasons(folded)
+    return tuple(
+        reason
+        for reason in REASONS
+        if reason not in whole and _REASON_LISTS[reason].matches_inside(folded)
+    )
+
+
+@lru_cache(maxsize=65536)
+def scope_words(folded: str) -> frozenset[str]:
+    """The scope lists (``SCOPE_WORDS``) that hold this word as a single word."""
+    names = {name for name, words in SCOPE_LISTS.items() if words.matches_exactly(folded)}
+    # "jättetrevlig", "kjempegrei": praise or complaint behind an intensifier.
+    if "praise" not in names and "complaint" not in names and len(folded) > 6:
+        for prefix in SCOPE_LISTS["praise_prefix"].exact:
+            rest = folded[len(prefix) :]
+            if folded.startswith(prefix) and len(rest) >= 2:
+                names.update(
+                    name
+                    for name in ("praise", "complaint")
+                    if SCOPE_LISTS[name].matches_exactly(rest)
+                )
+    names.discard("praise_prefix")
+    return frozenset(names)
+
+
+Sequence = tuple[Callable[[str], bool], ...]
+_SEQUENCES: list[tuple[str, Sequence]] = [
+    *((reason, sequence) for reason in REASONS for sequence in _REASON_LISTS[reason].sequences),
+    *((name, sequence) for name, words in SCOPE_LISTS.items() for sequence in words.sequences),
+]
+
+
+@lru_cache(maxsize=65536)
+def _sequences_starting(word: str) -> tuple[int, ...]:
+    return tuple(number for number, (_, sequence) in enumerate(_SEQUENCES) if sequence[0](word))
+
+
+def sequence_matches(words: "list[str]") -> list[tuple[str, tuple[int, ...]]]:
+    """Every listed word sequence in the words: (reason or scope list, positions)."""
+    matches = []
+    count = len(words)
+    for start, word in enumerate(words):
+        for number in _sequences_starting(word):
+            name, sequence = _SEQUENCES[number]
+            end = start + len(sequence)
+            if end <= count and all(
+                part(words[start + offset]) for offset, part in enumerate(sequence[1:], 1)
+            ):
+                matches.append((name, tuple(range(start, end))))
+    return matches

@@ -21,12 +21,18 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from surveys.reasons.nlp.features import STOPWORDS, Analysis, FeatureExtractor, Settings, Unit
+from surveys.reasons.nlp.features import (
+    STOPWORDS,
+    Analysis,
+    FeatureExtractor,
+    Settings,
+    Unit,
+)
 from surveys.reasons.nlp.labels import REASONS
 from surveys.reasons.nlp.language import LanguageModel, Token, has_words, tokenize
 
@@ -35,6 +41,7 @@ __all__ = [
     "REASONS",
     "Classification",
     "ReasonClassifier",
+    "SetAside",
     "detect_language",
     "get_classifier",
 ]
@@ -51,6 +58,20 @@ MIN_EVIDENCE = 0.25
 EVIDENCE_SHARE = 0.07
 
 
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """A topic the text names but does not complain about, with its words as written and
+    how it was set aside: "negated" ("no complaints about support"), "conceded" ("sure,
+    ..., but") or "praised" ("great people, but ...")."""
+
+    reason: str
+    words: tuple[str, ...]
+    how: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "words": list(self.words), "how": self.how}
+
+
 @dataclass(frozen=True)
 class Classification:
     """What the classifier read in one text."""
@@ -60,13 +81,18 @@ class Classification:
     scores: dict[str, float]  # every reason, 0..1
     reasons: list[str]  # the top reason, then any other reason over its threshold
     top_reason: str | None
-    evidence: dict[str, list[str]]  # per reason in `reasons`: words as written in the text
+    # Per reason in `reasons`: the words that decided it, as written; each quoted once.
+    evidence: dict[str, list[str]]
     polarity: float | None = None  # English only: TextBlob (pattern) polarity, -1..1
     subjectivity: float | None = None  # English only: 0..1
-    dismissed: list[str] = field(default_factory=list)  # words set aside by "but"/"not"
+    # Topics named but not complained about (not among `reasons`).
+    set_aside: tuple[SetAside, ...] = ()
 
     def has_reason(self, reason: str) -> bool:
         return reason in self.reasons
+
+    def set_aside_words(self, reason: str) -> list[str]:
+        return [word for item in self.set_aside if item.reason == reason for word in item.words]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,13 +102,21 @@ class Classification:
             "reasons": list(self.reasons),
             "top_reason": self.top_reason,
             "evidence": {reason: list(words) for reason, words in self.evidence.items()},
+            "set_aside": [item.as_json() for item in self.set_aside],
             "polarity": self.polarity,
             "subjectivity": self.subjectivity,
         }
 
 
 class ReasonClassifier:
-    """Scores survey answers with the exported model. Thread-safe after construction."""
+    """Scores survey answers with the exported model. Thread-safe after construction.
+
+    A reason's score combines two readings of the same linear model: the whole text, and
+    the strongest of its clauses about that reason read alone (its *parts*: clauses split
+    again at "and"), so a second complaint in a long text is not drowned by the first ("Too
+    pricey, and it freezes whenever we import"). How much the part counts was chosen on
+    out-of-fold scores in training (``part_weights`` in the model file).
+    """
 
     def __init__(self, model: dict[str, Any]) -> None:
         if list(model["reasons"]) != list(REASONS):
@@ -93,6 +127,9 @@ class ReasonClassifier:
         }
         self._threshold_list = [self.thresholds[reason] for reason in REASONS]
         self._intercepts: list[float] = [float(value) for value in model["intercepts"]]
+        # How much the top part counts beside the whole text (0 in a model without parts).
+        part_weights = model.get("part_weights") or dict.fromkeys(REASONS, 0.0)
+        self.part_weights = [float(part_weights[reason]) for reason in REASONS]
         self._weights: dict[str, tuple[float, ...]] = {
             name: tuple(row) for name, row in model["weights"].items()
         }
@@ -127,8 +164,11 @@ class ReasonClassifier:
         tokens = tokenize(text)
         language = self.language_model.detect(text, language_hint, tokens)
         analysis = self.extractor.analyse(text, tokens)
-        logits, norm = self._logits(analysis)
-        probabilities = [_sigmoid(logit) for logit in logits]
+        texts, parts, norm = self.readings(analysis)
+        probabilities = [
+            _sigmoid(text_logit + weight * part_logit)
+            for text_logit, weight, part_logit in zip(texts, self.part_weights, parts, strict=True)
+        ]
         reasons = choose_reasons(probabilities, self._threshold_list)
         scores = {
             reason: round(probability, 4)
@@ -147,41 +187,70 @@ class ReasonClassifier:
             evidence=evidence,
             polarity=polarity,
             subjectivity=subjectivity,
-            dismissed=[
-                token.surface
-                for token, dismissed in zip(analysis.tokens, analysis.dismissed, strict=True)
-                if dismissed
-            ]
-            if True in analysis.dismissed
-            else [],
+            set_aside=_set_aside(text, analysis, reasons) if analysis.scope.any_set_aside else (),
         )
 
-    def _logits(self, analysis: Analysis) -> tuple[list[float], float]:
-        """Log-odds per reason, and the norm the units' dot products were divided by."""
+    def readings(self, analysis: Analysis) -> tuple[list[float], list[float], float]:
+        """Log-odds per reason of the whole text; per reason, the log-odds of the strongest
+        part read alone whose top reason it is (0 when no part is about it, or it is
+        negative); and the norm the whole text's dot products were divided by."""
         dots = self._dots
         first = second = third = fourth = 0.0
         squared = 0.0
-        for unit, _ in analysis.units:
+        part_of = analysis.scope.parts
+        part_count = part_of[-1] + 1 if part_of else 0
+        by_part: list[list[float]] | None = None
+        if part_count > 1:
+            by_part = [[0.0, 0.0, 0.0, 0.0, 0.0] for _ in range(part_count)]
+        for unit, positions in analysis.units:
             dot = dots.get(unit.key) or self._dot(unit)
             squared += unit.squared_norm
             first += dot[0]
             second += dot[1]
             third += dot[2]
             fourth += dot[3]
+            if by_part is not None and positions:
+                sums = by_part[part_of[positions[0]]]
+                sums[0] += dot[0]
+                sums[1] += dot[1]
+                sums[2] += dot[2]
+                sums[3] += dot[3]
+                sums[4] += unit.squared_norm
         norm = math.sqrt(squared) or 1.0
-        price, attention, product, other = self._intercepts
-        return [
-            price + first / norm,
-            attention + second / norm,
-            product + third / norm,
-            other + fourth / norm,
-        ], norm
+        intercepts = self._intercepts
+        texts = [
+            intercepts[0] + first / norm,
+            intercepts[1] + second / norm,
+            intercepts[2] + third / norm,
+            intercepts[3] + fourth / norm,
+        ]
+        parts = [0.0] * 4
+        lengths = _part_lengths(analysis) if by_part is not None else []
+        if by_part is None or not any(lengths):  # the text is its one part
+            top = max(range(4), key=texts.__getitem__)
+            parts[top] = max(texts[top], 0.0)
+            return texts, parts, norm
+        for number, length in enumerate(lengths):
+            if length == 0:  # every word set aside
+                continue
+            sums = by_part[number]
+            unit = self.extractor.length_unit(length)
+            dot = dots.get(unit.key) or self._dot(unit)
+            part_norm = math.sqrt(sums[4] + unit.squared_norm)
+            logits = [
+                intercepts[column] + (sums[column] + dot[column]) / part_norm for column in range(4)
+            ]
+            top = max(range(4), key=logits.__getitem__)
+            if logits[top] > parts[top]:
+                parts[top] = logits[top]
+        return texts, parts, norm
 
     def _evidence(
         self, text: str, analysis: Analysis, norm: float, reasons: list[str]
     ) -> dict[str, list[str]]:
         """For each reason, the words that pushed it up most, as written; neighbouring
-        words join in a phrase."""
+        words join in a phrase. A word is evidence of one reason only (the one it adds most
+        to), never a word set aside, and a phrase is quoted once."""
         columns = [REASONS.index(reason) for reason in reasons]
         per_token = [[0.0] * len(columns) for _ in analysis.tokens]
         dots = self._dots
@@ -194,14 +263,28 @@ class ReasonClassifier:
                 totals = per_token[position]
                 for slot, column in enumerate(columns):
                     totals[slot] += dot[column] / count
-        evidence = {}
+        set_aside = analysis.scope.set_aside
+        owner: dict[int, int] = {}
+        for position, totals in enumerate(per_token):
+            if set_aside[position]:
+                continue
+            best = max(range(len(columns)), key=lambda slot: totals[slot])
+            if totals[best] > 0:
+                owner[position] = best
+        evidence: dict[str, list[str]] = {}
+        quoted: set[str] = set()
         for slot, reason in enumerate(reasons):
             contributions = {
-                position: totals[slot] / norm
-                for position, totals in enumerate(per_token)
-                if totals[slot] > 0
+                position: per_token[position][slot] / norm
+                for position, chosen in owner.items()
+                if chosen == slot
             }
-            evidence[reason] = _phrases(text, analysis.tokens, contributions)
+            phrases = []
+            for phrase in _phrases(text, analysis.tokens, contributions):
+                if phrase.casefold() not in quoted:
+                    quoted.add(phrase.casefold())
+                    phrases.append(phrase)
+            evidence[reason] = phrases
         return evidence
 
     def _dot(self, unit: Unit) -> tuple[float, ...]:
@@ -312,6 +395,46 @@ def _phrases(text: str, tokens: list[Token], contributions: dict[int, float]) ->
         if phrase not in result:
             result.append(phrase)
     return result
+
+
+def _part_lengths(analysis: Analysis) -> list[int]:
+    """How many words each part has, or 0 when it does not count alone: every word of it is
+    set aside, or it complains of nothing (no complaint word, no negation)."""
+    part_of = analysis.scope.parts
+    set_aside = analysis.scope.set_aside
+    lengths = [0] * (part_of[-1] + 1 if part_of else 0)
+    kept = [False] * len(lengths)
+    complains = analysis.scope.part_complains
+    for position, number in enumerate(part_of):
+        lengths[number] += 1
+        if not set_aside[position] and complains[number]:
+            kept[number] = True
+    return [length if keep else 0 for length, keep in zip(lengths, kept, strict=True)]
+
+
+def _set_aside(text: str, analysis: Analysis, reasons: list[str]) -> tuple[SetAside, ...]:
+    """The topics of the set-aside words that are not among the reasons found, each with its
+    words as written (neighbours joined) and how it was set aside."""
+    tokens = analysis.tokens
+    set_aside = analysis.scope.set_aside
+    topics = analysis.scope.topics
+    found: dict[tuple[str, str], list[list[int]]] = {}
+    for position, why in enumerate(set_aside):
+        if not why:
+            continue
+        for reason in topics[position]:
+            if reason in reasons:
+                continue
+            runs = found.setdefault((reason, why), [])
+            if runs and runs[-1][-1] == position - 1 and set_aside[position - 1] == why:
+                runs[-1].append(position)
+            else:
+                runs.append([position])
+    result = []
+    for (reason, why), runs in found.items():
+        words = dict.fromkeys(text[tokens[run[0]].start : tokens[run[-1]].end] for run in runs)
+        result.append(SetAside(reason, tuple(words), why))
+    return tuple(result)
 
 
 @cache
