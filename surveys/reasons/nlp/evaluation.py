@@ -27,6 +27,7 @@ class Example:
     text: str
     language: str
     labels: tuple[str, ...]
+    kind: str | None = None  # what the text tests, when the file says ("set-aside", ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +112,21 @@ class Scores:
 class Report:
     by_language: dict[str, Scores]
     overall: Scores
+    by_kind: dict[str, Scores] = field(default_factory=dict)
 
 
 def evaluate(examples: Sequence[Example], predictions: Sequence[Prediction]) -> Report:
     if len(examples) != len(predictions):
         raise ValueError("one prediction per example is needed")
     by_language: dict[str, Scores] = {}
+    by_kind: dict[str, Scores] = {}
     overall = Scores()
     for example, prediction in zip(examples, predictions, strict=True):
         by_language.setdefault(example.language, Scores()).add(example, prediction)
+        if example.kind:
+            by_kind.setdefault(example.kind, Scores()).add(example, prediction)
         overall.add(example, prediction)
-    return Report(dict(sorted(by_language.items())), overall)
+    return Report(dict(sorted(by_language.items())), overall, by_kind)
 
 
 def read_examples(path: str | Path) -> list[Example]:
@@ -141,7 +146,8 @@ def parse_examples(rows: Iterable[dict[str, str]], source: str = "CSV") -> list[
         unknown = [label for label in labels if label not in REASONS]
         if not labels or unknown:
             raise ValueError(f"{source} line {number}: labels must be reasons joined by '|'")
-        examples.append(Example(row["text"] or "", (row["lang"] or "").strip(), labels))
+        kind = (row.get("kind") or "").strip() or None
+        examples.append(Example(row["text"] or "", (row["lang"] or "").strip(), labels, kind))
     return examples
 
 
@@ -170,6 +176,18 @@ def format_report(report: Report) -> list[str]:
         "F1 per reason: "
         + ", ".join(f"{reason} {report.overall.f1(reason):.3f}" for reason in REASONS)
     )
+    if report.by_kind:
+        lines.append("")
+        lines.append(
+            f"{'kind':<18}{'texts':>7}{'top-1':>8}{'exact-set':>11}{'spurious-attention':>20}"
+        )
+        for name, scores in report.by_kind.items():
+            spurious = f"{scores.spurious_attention}/{scores.without_attention}"
+            lines.append(
+                f"{name:<18}{scores.count:>7}{scores.top1_accuracy:>8.3f}"
+                f"{scores.exact_set_accuracy:>11.3f}"
+                f"{scores.spurious_attention_rate:>10.3f}{'(' + spurious + ')':>10}"
+            )
     lines.append("")
     lines.append("confusion (rows: gold first label, columns: predicted top reason)")
     columns = (*REASONS, NONE)
