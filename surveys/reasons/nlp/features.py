@@ -22,7 +22,7 @@ a clause alone from the same units.
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from surveys.reasons.nlp.figures import price_figures
 from surveys.reasons.nlp.labels import REASONS
@@ -74,6 +74,8 @@ class Analysis:
     tokens: list[Token]
     scope: Scope
     units: list[tuple["Unit", tuple[int, ...]]]
+    # Filled by the classifier as it reads the units: each unit's dot products and norm.
+    dots: list[tuple[float, ...]] = field(default_factory=list)
 
 
 class Stemmer:
@@ -122,6 +124,7 @@ class FeatureExtractor:
         self.stemmer = Stemmer()
         self._word_cache: dict[str, Unit] = {}
         self._single_cache: dict[str, Unit] = {}
+        self._aside_cache: dict[tuple[str, ...], Unit] = {}
         self._group_weight = {
             prefix: weight(self.settings) for prefix, weight in _GROUP_WEIGHT.items()
         }
@@ -144,7 +147,7 @@ class FeatureExtractor:
                 heads.append(None)
                 reasons = word_reasons(word)
                 if reasons:
-                    units.append((self._unit(tuple("x:" + reason for reason in reasons)), (index,)))
+                    units.append((self._set_aside_unit(reasons), (index,)))
                 continue
             unit = self._word_cache.get(word) or self.word_unit(word)
             heads.append(unit.head)
@@ -178,6 +181,14 @@ class FeatureExtractor:
                 units.append((self._single("l:price"), positions))
         units.append((self._single("n:" + _length_bucket(len(tokens))), ()))
         return Analysis(tokens, scope, units)
+
+    def _set_aside_unit(self, reasons: tuple[str, ...]) -> "Unit":
+        """The weak features of a set-aside word of these reasons ("x:price"), cached."""
+        unit = self._aside_cache.get(reasons)
+        if unit is None:
+            unit = self._unit(tuple("x:" + reason for reason in reasons))
+            self._aside_cache[reasons] = unit
+        return unit
 
     def length_unit(self, length: int) -> "Unit":
         """The length feature of a text (or part) of ``length`` words."""
@@ -339,19 +350,22 @@ def part_vectors(extractor: FeatureExtractor, analysis: Analysis) -> list[dict[s
     return vectors or [FeatureExtractor.vector(analysis)]
 
 
-@dataclass(frozen=True, slots=True)
 class Unit:
-    """Features that come together: one word's, one word pair's, one phrase's."""
+    """Features that come together: one word's, one word pair's, one phrase's.
 
-    key: str  # "=word" for a word's features, else the feature names: equal keys, equal units
-    values: dict[str, float]
-    head: str | None = None  # a word's first stem, for word pairs
-    squared_norm: float = 0.0
+    ``key`` is "=word" for a word's features, else the feature names (equal keys, equal
+    units); ``head`` a word's first stem, for word pairs. The classifier keeps the unit's
+    dot products with its weights in ``dot``: a text is mostly units read before.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "squared_norm", sum(value * value for value in self.values.values())
-        )
+    __slots__ = ("key", "values", "head", "squared_norm", "dot")
+
+    def __init__(self, key: str, values: dict[str, float], head: str | None = None) -> None:
+        self.key = key
+        self.values = values
+        self.head = head
+        self.squared_norm = sum(value * value for value in values.values())
+        self.dot: tuple[float, ...] | None = None
 
 
 _GROUP_WEIGHT: dict[str, Callable[[Settings], float]] = {

@@ -11,8 +11,10 @@ evidence can quote it.
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from surveys.reasons.nlp.language import Token
+from surveys.reasons.nlp.lexicon import STOPWORDS
 
 AMOUNT = "amount"
 RATE = "rate"
@@ -65,6 +67,7 @@ _REACH = 4
 _GROUP = re.compile(r"\d{3}")
 
 
+@lru_cache(maxsize=65536)
 def _is_number(word: str) -> bool:
     return _NUMBER.fullmatch(word) is not None
 
@@ -78,6 +81,10 @@ def _amount(words: Sequence[str], index: int) -> tuple[int, int] | None:
     while last + 1 < len(words) and words[last + 1].isdigit() and len(words[last + 1]) == 3:
         last += 1
     if _SCALED.fullmatch(words[index]):
+        # "95k" is money, "10k records" is not
+        following = words[last + 1] if last + 1 < len(words) else ""
+        if following.isalpha() and following not in _NOT_COUNTED:
+            return None
         return first, last
     if first > 0 and words[first - 1] in _CURRENCY:
         return first - 1, last
@@ -86,33 +93,39 @@ def _amount(words: Sequence[str], index: int) -> tuple[int, int] | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def _may_start(word: str) -> bool:
+    """A word a figure can turn on: a number, a multiple, "times", "against"."""
+    return word[:1].isdigit() or word in _MULTIPLE or word in _TIMES or word in _AGAINST
+
+
 def price_figures(tokens: Sequence[Token]) -> list[tuple[str, tuple[int, ...]]]:
     """Every price told in figures: (kind, positions of its words)."""
     words = [token.folded for token in tokens]
     count = len(words)
-    if not any(word[:1].isdigit() or word in _MULTIPLE or word in _TIMES for word in words):
+    starts = [position for position, flag in enumerate(map(_may_start, words)) if flag]
+    if not starts:
         return []
     found: list[tuple[str, tuple[int, ...]]] = []
     amounts: list[tuple[int, int]] = []
-    index = 0
-    while index < count:
-        span = _amount(words, index)
+    numbers: list[tuple[int, int]] = []  # (first, last) of each number, "1 300" joined
+    for position in starts:
+        if not _is_number(words[position]):
+            continue
+        if numbers and numbers[-1][1] >= position:
+            continue  # a group of a number already read: the "300" of "1 300"
+        last = position
+        while last + 1 < count and _GROUP.fullmatch(words[last + 1]):
+            last += 1
+        numbers.append((position, last))
+        span = _amount(words, position)
         if span is not None:
             amounts.append(span)
             found.append((AMOUNT, tuple(range(span[0], span[1] + 1))))
-            index = span[1] + 1
-            continue
-        index += 1
-    numbers: list[tuple[int, int]] = []  # (first, last) of each number, "1 300" joined
-    for position, word in enumerate(words):
-        continues = position > 0 and _is_number(words[position - 1]) and _GROUP.fullmatch(word)
-        if _is_number(word) and not continues:
-            last = position
-            while last + 1 < count and _GROUP.fullmatch(words[last + 1]):
-                last += 1
-            numbers.append((position, last))
-    for position, word in enumerate(words):
-        if any(first == position for first, _ in numbers):
+    first_of_number = {first for first, _ in numbers}
+    for position in starts:
+        word = words[position]
+        if position in first_of_number:
             # "800 a month", "120 kr per användare", "24 000 kr om året"
             end = position
             while end + 1 < count and (words[end + 1].isdigit() or words[end + 1] in _CURRENCY):
@@ -147,10 +160,11 @@ def price_figures(tokens: Sequence[Token]) -> list[tuple[str, tuple[int, ...]]]:
                         any(start <= position <= end for start, end in amounts)
                     ):
                         found.append((RANGE, tuple(range(position - 1, tail + 1))))
-        if word in _PERCENT and position > 0 and _is_number(words[position - 1]):
-            window = words[max(0, position - 1 - _REACH) : position + 1 + _REACH]
-            if any(other in _RISE for other in window):
-                found.append((PERCENT, (position - 1, position)))
+            # "35 % at renewal", "30 procent billigare"
+            if position + 1 < count and words[position + 1] in _PERCENT:
+                window = words[max(0, position - _REACH) : position + 2 + _REACH]
+                if any(other in _RISE for other in window):
+                    found.append((PERCENT, (position, position + 1)))
         if word in _MULTIPLE or (word in _TIMES and position > 0 and _counts(words[position - 1])):
             window = words[max(0, position - 2) : position + 1 + _REACH]
             if any(other in _ANCHOR for other in window):
@@ -166,6 +180,18 @@ def price_figures(tokens: Sequence[Token]) -> list[tuple[str, tuple[int, ...]]]:
                 last = min(end for start, end in money if start > position)
                 found.append((COMPARE, tuple(range(first, last + 1))))
     return found
+
+
+_NOT_COUNTED = (
+    STOPWORDS
+    | _RATE_AFTER
+    | _CURRENCY
+    | _AGAINST
+    | frozenset(
+        "more less extra higher lower cheaper dearer mer mindre billigare billigere dyrare dyrere "
+        "hogre hoyere lagre lavere".split()
+    )
+)
 
 
 def _near_price_unit(words: Sequence[str], unit: int) -> bool:

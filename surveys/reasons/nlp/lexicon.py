@@ -14,7 +14,6 @@ contrast, concession, praise and the phrases that set a topic aside.
 """
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 
 from surveys.reasons.nlp.labels import REASONS
@@ -334,7 +333,7 @@ class WordList:
     def __init__(self, words: str, inside: bool = False) -> None:
         exact: set[str] = set()
         prefixes: list[str] = []
-        self.sequences: list[tuple[Callable[[str], bool], ...]] = []
+        self.sequences: list[tuple[_Part, ...]] = []
         for entry in words.split():
             parts = entry.replace("-", "_").split("_")
             if len(parts) > 1:
@@ -387,11 +386,21 @@ class WordList:
 _NOT_COMPOUNDS = re.compile(r"surpris|enterpris|compris|apprais|comprom|unsupport")
 
 
-def _part_matcher(part: str) -> Callable[[str], bool]:
-    if part.endswith("*"):
-        stem = part[:-1]
-        return lambda word: word.startswith(stem)
-    return lambda word: word == part
+class _Part:
+    """One word of a listed word sequence: the word itself, or a prefix ("word*")."""
+
+    __slots__ = ("text", "prefix")
+
+    def __init__(self, part: str) -> None:
+        self.prefix = part.endswith("*")
+        self.text = part[:-1] if self.prefix else part
+
+    def __call__(self, word: str) -> bool:
+        return word.startswith(self.text) if self.prefix else word == self.text
+
+
+def _part_matcher(part: str) -> _Part:
+    return _Part(part)
 
 
 _REASON_LISTS = {reason: WordList(words, inside=True) for reason, words in REASON_WORDS.items()}
@@ -417,6 +426,12 @@ def compound_reasons(folded: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=65536)
+def word_topics(folded: str) -> frozenset[str]:
+    """The reasons a (folded) word names, whole or inside a compound."""
+    return frozenset((*word_reasons(folded), *compound_reasons(folded)))
+
+
+@lru_cache(maxsize=65536)
 def scope_words(folded: str) -> frozenset[str]:
     """The scope lists (``SCOPE_WORDS``) that hold this word as a single word."""
     names = {name for name, words in SCOPE_LISTS.items() if words.matches_exactly(folded)}
@@ -434,28 +449,46 @@ def scope_words(folded: str) -> frozenset[str]:
     return frozenset(names)
 
 
-Sequence = tuple[Callable[[str], bool], ...]
+Sequence = tuple[_Part, ...]
 _SEQUENCES: list[tuple[str, Sequence]] = [
     *((reason, sequence) for reason in REASONS for sequence in _REASON_LISTS[reason].sequences),
     *((name, sequence) for name, words in SCOPE_LISTS.items() for sequence in words.sequences),
 ]
 
 
+# The sequences by their first word, and those whose first word is a prefix.
+_BY_FIRST: dict[str, list[int]] = {}
+_PREFIX_FIRST: list[int] = []
+for _number, (_, _sequence) in enumerate(_SEQUENCES):
+    if _sequence[0].prefix:
+        _PREFIX_FIRST.append(_number)
+    else:
+        _BY_FIRST.setdefault(_sequence[0].text, []).append(_number)
+
+
 @lru_cache(maxsize=65536)
 def _sequences_starting(word: str) -> tuple[int, ...]:
-    return tuple(number for number, (_, sequence) in enumerate(_SEQUENCES) if sequence[0](word))
+    numbers = [*_BY_FIRST.get(word, ()), *(n for n in _PREFIX_FIRST if _SEQUENCES[n][1][0](word))]
+    return tuple(sorted(numbers))
 
 
 def sequence_matches(words: "list[str]") -> list[tuple[str, tuple[int, ...]]]:
     """Every listed word sequence in the words: (reason or scope list, positions)."""
     matches = []
     count = len(words)
-    for start, word in enumerate(words):
-        for number in _sequences_starting(word):
+    for start, numbers in enumerate(map(_sequences_starting, words)):
+        if not numbers:
+            continue
+        for number in numbers:
             name, sequence = _SEQUENCES[number]
             end = start + len(sequence)
-            if end <= count and all(
-                part(words[start + offset]) for offset, part in enumerate(sequence[1:], 1)
-            ):
+            if end > count:
+                continue
+            position = start + 1
+            for part in sequence[1:]:
+                if not part(words[position]):
+                    break
+                position += 1
+            else:
                 matches.append((name, tuple(range(start, end))))
     return matches

@@ -135,7 +135,6 @@ class ReasonClassifier:
         }
         self.extractor = FeatureExtractor(Settings(**model["settings"]), model["known_words"])
         self.language_model = LanguageModel.from_json(model["language_model"])
-        self._dots: dict[str, tuple[float, ...]] = {}
         self._sentiment: Callable[[str], tuple[float, float]] | None = None
         self._sentiment_lock = threading.Lock()
 
@@ -194,28 +193,39 @@ class ReasonClassifier:
         """Log-odds per reason of the whole text; per reason, the log-odds of the strongest
         part read alone whose top reason it is (0 when no part is about it, or it is
         negative); and the norm the whole text's dot products were divided by."""
-        dots = self._dots
-        first = second = third = fourth = 0.0
-        squared = 0.0
+        dot_of = self._dot
+        first = second = third = fourth = squared = 0.0
         part_of = analysis.scope.parts
         part_count = part_of[-1] + 1 if part_of else 0
-        by_part: list[list[float]] | None = None
-        if part_count > 1:
+        unit_dots = analysis.dots
+        unit_dots.clear()
+        if part_count <= 1:
+            by_part = None
+            for unit, _ in analysis.units:
+                dot = unit.dot or dot_of(unit)
+                unit_dots.append(dot)
+                first += dot[0]
+                second += dot[1]
+                third += dot[2]
+                fourth += dot[3]
+                squared += dot[4]
+        else:
             by_part = [[0.0, 0.0, 0.0, 0.0, 0.0] for _ in range(part_count)]
-        for unit, positions in analysis.units:
-            dot = dots.get(unit.key) or self._dot(unit)
-            squared += unit.squared_norm
-            first += dot[0]
-            second += dot[1]
-            third += dot[2]
-            fourth += dot[3]
-            if by_part is not None and positions:
-                sums = by_part[part_of[positions[0]]]
-                sums[0] += dot[0]
-                sums[1] += dot[1]
-                sums[2] += dot[2]
-                sums[3] += dot[3]
-                sums[4] += unit.squared_norm
+            for unit, positions in analysis.units:
+                dot = unit.dot or dot_of(unit)
+                unit_dots.append(dot)
+                first += dot[0]
+                second += dot[1]
+                third += dot[2]
+                fourth += dot[3]
+                squared += dot[4]
+                if positions:
+                    sums = by_part[part_of[positions[0]]]
+                    sums[0] += dot[0]
+                    sums[1] += dot[1]
+                    sums[2] += dot[2]
+                    sums[3] += dot[3]
+                    sums[4] += dot[4]
         norm = math.sqrt(squared) or 1.0
         intercepts = self._intercepts
         texts = [
@@ -235,8 +245,8 @@ class ReasonClassifier:
                 continue
             sums = by_part[number]
             unit = self.extractor.length_unit(length)
-            dot = dots.get(unit.key) or self._dot(unit)
-            part_norm = math.sqrt(sums[4] + unit.squared_norm)
+            dot = unit.dot or self._dot(unit)
+            part_norm = math.sqrt(sums[4] + dot[4])
             logits = [
                 intercepts[column] + (sums[column] + dot[column]) / part_norm for column in range(4)
             ]
@@ -252,35 +262,47 @@ class ReasonClassifier:
         words join in a phrase. A word is evidence of one reason only (the one it adds most
         to), never a word set aside, and a phrase is quoted once."""
         columns = [REASONS.index(reason) for reason in reasons]
-        per_token = [[0.0] * len(columns) for _ in analysis.tokens]
-        dots = self._dots
-        for unit, positions in analysis.units:
-            count = len(positions)
-            if count == 0:
-                continue
-            dot = dots.get(unit.key) or self._dot(unit)
-            for position in positions:
-                totals = per_token[position]
-                for slot, column in enumerate(columns):
-                    totals[slot] += dot[column] / count
+        count = len(analysis.tokens)
+        totals = [[0.0] * count for _ in columns]  # per reason found: per token
+        if not analysis.dots:
+            self.readings(analysis)
+        for slot, column in enumerate(columns):
+            row = totals[slot]
+            for (_, positions), dot in zip(analysis.units, analysis.dots, strict=True):
+                value = dot[column]
+                if not positions or not value:
+                    continue
+                if len(positions) == 1:
+                    row[positions[0]] += value
+                else:
+                    value /= len(positions)
+                    for position in positions:
+                        row[position] += value
         set_aside = analysis.scope.set_aside
-        owner: dict[int, int] = {}
-        for position, totals in enumerate(per_token):
-            if set_aside[position]:
-                continue
-            best = max(range(len(columns)), key=lambda slot: totals[slot])
-            if totals[best] > 0:
-                owner[position] = best
+        any_set_aside = analysis.scope.any_set_aside
+        owned: list[dict[int, float]] = [{} for _ in columns]
+        if len(columns) == 1:
+            first = totals[0]
+            owned[0] = {
+                position: value / norm
+                for position, value in enumerate(first)
+                if value > 0 and not (any_set_aside and set_aside[position])
+            }
+        else:
+            first, second = totals
+            for position in range(count):
+                if any_set_aside and set_aside[position]:
+                    continue
+                if first[position] >= second[position]:
+                    if first[position] > 0:
+                        owned[0][position] = first[position] / norm
+                elif second[position] > 0:
+                    owned[1][position] = second[position] / norm
         evidence: dict[str, list[str]] = {}
         quoted: set[str] = set()
         for slot, reason in enumerate(reasons):
-            contributions = {
-                position: per_token[position][slot] / norm
-                for position, chosen in owner.items()
-                if chosen == slot
-            }
             phrases = []
-            for phrase in _phrases(text, analysis.tokens, contributions):
+            for phrase in _phrases(text, analysis.tokens, owned[slot]):
                 if phrase.casefold() not in quoted:
                     quoted.add(phrase.casefold())
                     phrases.append(phrase)
@@ -288,15 +310,15 @@ class ReasonClassifier:
         return evidence
 
     def _dot(self, unit: Unit) -> tuple[float, ...]:
-        sums = [0.0, 0.0, 0.0, 0.0]
+        """The unit's dot product with each reason's weights, and its squared norm last."""
+        sums = [0.0, 0.0, 0.0, 0.0, unit.squared_norm]
         for name, value in unit.values.items():
             row = self._weights.get(name)
             if row is not None:
                 for column in range(4):
                     sums[column] += row[column] * value
         dot = tuple(sums)
-        if len(self._dots) < 300_000:
-            self._dots[unit.key] = dot
+        unit.dot = dot
         return dot
 
     def classify_many(

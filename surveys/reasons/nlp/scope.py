@@ -24,14 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from surveys.reasons.nlp.language import Token
-from surveys.reasons.nlp.lexicon import STOPWORDS, compound_reasons, scope_words, word_reasons
+from surveys.reasons.nlp.lexicon import STOPWORDS, scope_words, word_topics
 
 NEGATED = "negated"
 CONCEDED = "conceded"
 PRAISED = "praised"
 
-_SENTENCE_BREAK = re.compile(r"[.!?;\n–—]|\s-\s|\.\.")
-_CLAUSE_BREAK = re.compile(r"[,:()/&+]")
+# Punctuation between two words that ends a sentence, or only a clause.
+_BREAK = re.compile(r"(?P<sentence>[.!?;\n–—]|\s-\s)|(?P<clause>[,:()/&+])")
 # A topic fragment and its verdict: "Support? Great.", "Product: solid.", "The bill – steep."
 _FRAGMENT_BREAK = re.compile(r"[?:–—.!-]")
 
@@ -77,7 +77,7 @@ class Scope:
     clauses: list[int]
     parts: list[int]
     set_aside: list[str | None]
-    topics: list[set[str]]  # per token: the reasons its word, phrase or figure names
+    topics: list[frozenset[str]]  # per token: the reasons its word, phrase or figure names
     # per clause: it complains (a complaint word or a negation), or only mentions
     complains: list[bool]
     # per part: the same
@@ -121,39 +121,36 @@ def read_scope(
     name topics as words do."""
     count = len(tokens)
     words = [token.folded for token in tokens]
-    tags = [scope_words(word) for word in words]
+    tags = list(map(scope_words, words))
+    topics = list(map(word_topics, words))
     for name, positions in phrases:
         if name in _PHRASE_TAGS:
             for position in positions:
                 tags[position] = tags[position] | {name}
-    topics = [{*word_reasons(word), *compound_reasons(word)} for word in words]
-    for name, positions in phrases:
-        if name in _REASON_NAMES:
+        elif name in _REASON_NAMES:
             for position in positions:
-                topics[position].add(name)
+                topics[position] = topics[position] | {name}
     for position in figures:
-        topics[position].add("price")
+        topics[position] = topics[position] | _PRICE
 
-    sentences, clause_of, part_of = _split(text, tokens, words, tags)
+    sentences, clause_of, part_of, complains, part_complains, triggered = _split(
+        text, tokens, words, tags
+    )
     set_aside: list[str | None] = [None] * count
-    clauses = _clauses(words, clause_of, tags, topics)
-    complains = [clause.complaint or clause.negation for clause in clauses]
-    part_complains = [False] * (part_of[-1] + 1 if part_of else 0)
-    for position, tag in enumerate(tags):
-        if tag & _COMPLAINING:
-            part_complains[part_of[position]] = True
-    if count < 2 or not any(tag & _TRIGGERS for tag in tags):
+    if count < 2 or not triggered:
         return Scope(clause_of, part_of, set_aside, topics, complains, part_complains)
+    clauses = _clauses(words, clause_of, tags, topics)
+    tagged = [position for position, tag in enumerate(tags) if tag]
 
-    _negated_topics(words, tags, clause_of, clauses, set_aside)
-    _negated_problems(words, tags, clause_of, sentences, clauses, topics, set_aside)
+    _negated_topics(words, tags, tagged, clause_of, clauses, set_aside)
+    _negated_problems(words, tags, tagged, clause_of, sentences, clauses, set_aside)
     for name, positions in phrases:
         if name == "set_aside":
             _set_aside_by_cue(positions[0], clause_of, sentences, clauses, words, set_aside)
-    for position, tag in enumerate(tags):
-        if "set_aside" in tag:
+    for position in tagged:
+        if "set_aside" in tags[position]:
             _set_aside_by_cue(position, clause_of, sentences, clauses, words, set_aside)
-    _conceded(text, tokens, tags, phrases, clause_of, sentences, clauses, set_aside)
+    _conceded(text, tokens, tags, tagged, phrases, clause_of, sentences, clauses, set_aside)
     _join_fragments(text, tokens, clauses)
     _praised(clauses, clause_of, topics, set_aside)
 
@@ -166,7 +163,9 @@ _PHRASE_TAGS = frozenset(
     ("set_aside", "praise", "complaint", "concession", "concession_inside", "none", "competitor")
 )
 _REASON_NAMES = frozenset(("price", "attention", "product", "other"))
+_PRICE = frozenset(("price",))
 _COMPLAINING = frozenset(("complaint", "negator", "none"))
+_NEGATING = frozenset(("negator", "none"))
 _TRIGGERS = frozenset(
     ("negator", "none", "contrast", "concession", "concession_comma", "praise", "set_aside")
 )
@@ -174,62 +173,91 @@ _TRIGGERS = frozenset(
 
 def _split(
     text: str, tokens: Sequence[Token], words: list[str], tags: list[frozenset[str]]
-) -> tuple[list[int], list[int], list[int]]:
+) -> tuple[list[int], list[int], list[int], list[bool], list[bool], bool]:
     """Number each token's sentence, clause (split at commas, stronger stops and contrast
-    words) and part (a clause split again at "and", "plus", "och", "og")."""
+    words) and part (a clause split again at "and", "plus", "och", "og"); say which clauses
+    and parts complain (a complaint word or a negation), and whether any cue of scope is
+    there at all."""
     sentences: list[int] = []
     clauses: list[int] = []
     parts: list[int] = []
+    complains = [False]
+    part_complains = [False]
     sentence = clause = part = 0
-    previous_end = 0
-    negated_in_sentence = False
+    negated_in_sentence = triggered = False
+    # Where the punctuation is, read once: (offset, True for a sentence break).
+    marks = [(match.start(), match.lastgroup == "sentence") for match in _BREAK.finditer(text)]
+    mark = 0
     for index, token in enumerate(tokens):
-        gap = text[previous_end : token.start] if index else ""
         tag = tags[index]
-        turn = "contrast" in tag or (negated_in_sentence and words[index] in _RATHER)
         if index:
-            if gap != " " and _SENTENCE_BREAK.search(gap):
+            stop = brk = False
+            while mark < len(marks) and marks[mark][0] < token.start:
+                if marks[mark][0] >= tokens[index - 1].end:
+                    brk = True
+                    stop = stop or marks[mark][1]
+                mark += 1
+            if stop:
                 sentence += 1
                 clause += 1
                 part += 1
+                complains.append(False)
+                part_complains.append(False)
                 negated_in_sentence = False
-            elif turn or (gap != " " and _CLAUSE_BREAK.search(gap)):
+            elif (
+                brk
+                or (tag and "contrast" in tag)
+                or (negated_in_sentence and words[index] in _RATHER)
+            ):
                 clause += 1
                 part += 1
-            elif "conjunction" in tag:
+                complains.append(False)
+                part_complains.append(False)
+            elif tag and "conjunction" in tag:
                 part += 1
-        if "negator" in tag or "none" in tag:
-            negated_in_sentence = True
+                part_complains.append(False)
+        if tag:
+            if not triggered and not tag.isdisjoint(_TRIGGERS):
+                triggered = True
+            if not tag.isdisjoint(_COMPLAINING):
+                complains[clause] = part_complains[part] = True
+                if not tag.isdisjoint(_NEGATING):
+                    negated_in_sentence = True
         sentences.append(sentence)
         clauses.append(clause)
         parts.append(part)
-        previous_end = token.end
-    return sentences, clauses, parts
+    return sentences, clauses, parts, complains, part_complains, triggered
 
 
 def _clauses(
-    words: list[str], clause_of: list[int], tags: list[frozenset[str]], topics: list[set[str]]
+    words: list[str], clause_of: list[int], tags: list[frozenset[str]], topics: list[frozenset[str]]
 ) -> list[_Clause]:
     clauses: list[_Clause] = []
-    for position, number in enumerate(clause_of):
-        if number == len(clauses):
-            clauses.append(_Clause(position, position + 1, set()))
-        clause = clauses[number]
-        clause.end = position + 1
-        clause.topics |= topics[position]
-        tag = tags[position]
-        if "complaint" in tag:
-            clause.complaint = True
-        if "competitor" in tag:
-            clause.competitor = True
-        if "negator" in tag or "none" in tag:
-            clause.negation = True
-        if not tag and words[position] not in STOPWORDS:
-            clause.named = True
-        if position == clause.start and "contrast" in tag:
-            clause.turns = True
-    for clause in clauses:
+    start = 0
+    count = len(clause_of)
+    for position in range(1, count + 1):
+        if position < count and clause_of[position] == clause_of[start]:
+            continue
+        clause = _Clause(start, position, set())
+        for index in range(start, position):
+            tag = tags[index]
+            found = topics[index]
+            if found:
+                clause.topics |= found
+            if not tag:
+                if not clause.named and words[index] not in STOPWORDS:
+                    clause.named = True
+                continue
+            if "complaint" in tag:
+                clause.complaint = True
+            if "competitor" in tag:
+                clause.competitor = True
+            if "negator" in tag or "none" in tag:
+                clause.negation = True
+        clause.turns = "contrast" in tags[start]
         clause.praise = not clause.complaint and not clause.competitor and _praises(clause, tags)
+        clauses.append(clause)
+        start = position
     return clauses
 
 
@@ -254,13 +282,14 @@ def _mark(set_aside: list[str | None], clause: _Clause, why: str, overwrite: boo
 def _negated_topics(
     words: list[str],
     tags: list[frozenset[str]],
+    tagged: list[int],
     clause_of: list[int],
     clauses: list[_Clause],
     set_aside: list[str | None],
 ) -> None:
     """ "not (about) the price", "inte priset", "ikke prisen": the clause is set aside."""
     count = len(words)
-    for index in range(count):
+    for index in tagged:
         if "negator" not in tags[index]:
             continue
         at_start = index == 0 or clause_of[index - 1] != clause_of[index]
@@ -279,17 +308,17 @@ def _negated_topics(
 def _negated_problems(
     words: list[str],
     tags: list[frozenset[str]],
+    tagged: list[int],
     clause_of: list[int],
     sentences: list[int],
     clauses: list[_Clause],
-    topics: list[set[str]],
     set_aside: list[str | None],
 ) -> None:
     """ "no complaints about support", "never had a single outage", "the platform is not
     the problem", "inga problem med leveranserna": the problem is denied, so the topic with
     it is set aside."""
     count = len(words)
-    for index in range(count):
+    for index in tagged:
         tag = tags[index]
         if "negator" not in tag and "none" not in tag:
             continue
@@ -352,6 +381,7 @@ def _conceded(
     text: str,
     tokens: Sequence[Token],
     tags: list[frozenset[str]],
+    tagged: list[int],
     phrases: Sequence[tuple[str, tuple[int, ...]]],
     clause_of: list[int],
     sentences: list[int],
@@ -363,7 +393,8 @@ def _conceded(
     set aside."""
     count = len(tokens)
     starts: list[tuple[int, bool]] = []  # (position, reaches back to the clause before)
-    for position, tag in enumerate(tags):
+    for position in tagged:
+        tag = tags[position]
         first = position == 0 or clause_of[position - 1] != clause_of[position]
         if "concession" in tag and position - clauses[clause_of[position]].start <= 1:
             starts.append((position, False))
@@ -379,8 +410,10 @@ def _conceded(
         turn = next(
             (
                 later
-                for later in range(position + 1, count)
-                if "contrast" in tags[later] and sentences[later] - sentences[position] <= 1
+                for later in tagged
+                if later > position
+                and "contrast" in tags[later]
+                and sentences[later] - sentences[position] <= 1
             ),
             None,
         )
@@ -418,7 +451,7 @@ def _join_fragments(text: str, tokens: Sequence[Token], clauses: list[_Clause]) 
 def _praised(
     clauses: list[_Clause],
     clause_of: list[int],
-    topics: list[set[str]],
+    topics: list[frozenset[str]],
     set_aside: list[str | None],
 ) -> None:
     """Beside a complaint, a clause that only praises a topic is set aside. A text that only
@@ -447,7 +480,9 @@ def _praised(
         _mark(set_aside, clauses[number], PRAISED)
 
 
-def _anything_left(words: list[str], topics: list[set[str]], set_aside: list[str | None]) -> bool:
+def _anything_left(
+    words: list[str], topics: list[frozenset[str]], set_aside: list[str | None]
+) -> bool:
     """Keep what was set aside only if something else is left to decide the reason."""
     content = [
         position
