@@ -58,7 +58,7 @@ _ANCHOR = frozenset(
     "what much paid pay paying price prices cost costs costing fee fees last lastyears "
     "budget amount expensive vad mycket betalar betalade betalat priset kostar kostade "
     "forra fjol fjolarets avgiften beloppet summan dyrt det mye betaler betalte prisen "
-    "koster kostet ifjor fjor fjoraret belopet summen dyr dyre".split()
+    "koster kostet ifjor fjor fjoraret belopet summen dyr dyre worth vard verdt".split()
 )
 _AGAINST = frozenset("against versus vs compared mot jamfort sammenlignet kontra".split())
 _FROM = frozenset("from fran fra".split())

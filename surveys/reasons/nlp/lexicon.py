@@ -33,29 +33,29 @@ REASON_WORDS: dict[str, str] = {
         dyrare dyrere dyrast dyrest svindyr* kostn* kosta* koste* kostar koster kostade kostet
         billig* avgift* gebyr* faktur* rabatt* peng* pengar* budsjett* offert* erbjudande* tilbud
         tilbudet tilbudene anbud* upphandl* prislapp* prisokn* prishojn* hojning* hojd* hojdes
-        okning* okte tillagg tillagget tillaggen tillegg tillegget tilleggene arvode* taxa*
-        timpris* timepris* overpris* spara sparar sparer spare_penger spart besparing* betal*
-        rimlig* rimelig* urimlig* urimelig* prisvard* prisvaerd* valuta_for* lisenskostn*
-        licenskostn* indexuppr* indeksreg* prisgaranti* prismodell* prisniva* prisjuster* skjorta
-        skjortan saftig* svider svir ekonomichef* okonomisjef* ekonomiavdelning* okonomiavdeling*
-        sparkrav* sparekrav* rad_med har_inte_rad har_ikke_rad forsvara forsvare motivera mervarde*
-        merverdi* fornyelsesbelop* fornyelsebelop* gunstig* prisgunstig* debiter* timdebiter* deal
-        deals steep overcharged price_point cost_effective costeffective value valuable return_on_*
-        affordability renegotiat* commercial_terms retainer hourly day_rate undercut*
-        billing_error* charged_twice penalt* licensing_cost* licence_cost* license_cost* rakning*
-        rakningen paslag* dagpris* ocker* skyhog* kostnadseffektiv* lonsam* forhandl* regning*
-        regningen honorar* dagspris* blodpris* lonnsom* overprise* hojt hojde hojer okt prisnivaet
-        licence licences license licenses licensing licens licensen licenser licenserna lisens
-        lisensen lisenser lisensene licensmodell* lisensmodell* licensavgift* lisensavgift*
-        abonnemang* abonnement* rip_off ripoff daylight_robbery highway_robbery a_fortune
-        rena_ranet ranta
+        okning* okte tillagg tillagget tillaggen tillegg tillegget tilleggene arvode* taxa* timpris*
+        timepris* overpris* spara sparar sparer spare_penger spart besparing* betal* rimlig*
+        rimelig* urimlig* urimelig* prisvard* prisvaerd* valuta_for* lisenskostn* licenskostn*
+        indexuppr* indeksreg* prisgaranti* prismodell* prisniva* prisjuster* skjorta skjortan
+        saftig* svider svir ekonomichef* okonomisjef* ekonomiavdelning* okonomiavdeling* sparkrav*
+        sparekrav* rad_med har_inte_rad har_ikke_rad forsvara forsvare motivera mervarde* merverdi*
+        fornyelsesbelop* fornyelsebelop* gunstig* prisgunstig* debiter* timdebiter* deal deals steep
+        overcharged price_point cost_effective costeffective value valuable return_on_*
+        affordability renegotiat* commercial_terms retainer hourly day_rate undercut* billing_error*
+        charged_twice penalt* licensing_cost* licence_cost* license_cost* rakning* rakningen paslag*
+        dagpris* ocker* skyhog* kostnadseffektiv* lonsam* forhandl* regning* regningen honorar*
+        dagspris* blodpris* lonnsom* overprise* hojt hojde hojer okt prisnivaet licence licences
+        license licenses licensing licens licensen licenser licenserna lisens lisensen lisenser
+        lisensene licensmodell* lisensmodell* licensavgift* lisensavgift* abonnemang* abonnement*
+        rip_off ripoff daylight_robbery highway_robbery a_fortune rena_ranet ranta ikke_rad inte_rad
+        ikkje_rad rad_lenger rad_langre rad_med_det
     """,
     "attention": """
         support* supporting helpdesk* help_desk servicen service_desk servicedesk customer_servic*
-        customer_care customer_success customerservice custmer* account_manag* acount*
-        accountmanag* manager* rep reps representative* salesperson sales_guy contact contacts
-        contacted contacting call call_back called_back calling callback* calls respon* unrespon*
-        reply replies replied repl* answer* unanswer* anwser* follow* followup* follow_up* reach*
+        customer_care customer_success customerservice custmer* account_manag* acount* accountmanag*
+        manager* rep reps representative* salesperson sales_guy contact contacts contacted
+        contacting call call_back called_back calling callback* calls respon* unrespon* reply
+        replies replied repl* answer* unanswer* anwser* follow* followup* follow_up* reach*
         reachable unreachable ignor* forgot* forget* forgotten neglect* prioriti* prioritiz*
         prioritis* unprioriti* deprioriti* low_priority care cared caring careless listen* listened
         communicat* touch check_in checked_in checking_in email* e_mail* mail mails phone*
@@ -71,69 +71,75 @@ REASON_WORDS: dict[str, str] = {
         ringde ringt ringte horde hort horer hor hort_av hort_fra hor_av hore bry brydde bryr gadd
         gidder bortglomd* glomd* glemt* glomt* prioriter* nedprioriter* lagprioriter*
         lavt_prioriter* ignorer* oversag* lyssna* lytt* lyttet kommunikation* kommunikasjon*
-        informerad* informert* oppdatert* mejl* mail* e_post* epost* telefon* telefonko* ko koen
-        kon tag_pa tak_i na_nagon na_noen personlig* sedda besok* platsbesok* tystnad* tystnaden
+        informerad* informert* oppdatert* mejl* mail* e_post* epost* telefon* telefonko* ko koen kon
+        tag_pa tak_i na_nagon na_noen personlig* sedda besok* platsbesok* tystnad* tystnaden
         stillhet* stillheten hjalp* hjelp* helpdesken* arende* supportarende* supportsak* eskaler*
         proaktiv* engagemang* engasjement* relation* relasjon* kontinuitet* jaga mase tappades_bort
         bortprioriter* ingen_horde ingen_hor ingen_svar* ingen_ringer ingen_ringte ingen_ringde
         ingen_tok ingen_tar ingen_brydde ingen_follow* noll_uppfolj* null_oppfolg* null_kontakt
-        spelade_roll betydde_noe hjalpsam* hjelpsom* umulig_a_na tyst tyst_fran stille quiet
-        vantade vantat vanta vantar venta ventet ventede venter kvartalsmot* quarterly
-        business_review* qbr* meeting meetings mote moten motet moter motene motena unresponsive
-        response_time* reach_out reached_out get_hold got_hold hold_of overlooked unvalued
-        not_valued didnt_care small_customer handover hand_over introduced knowledgeable sla
-        forsummad* forsumma* forsomt* forsomte bemotande* intresse* interesse* lyhord* lydhor*
-        rostbrevlad* telefonsvarer* overlamning* overlevering* tillganglig* otillganglig*
-        tilgjengelig* utilgjengelig* henvendelse* forfragning* arenden kundmote* kundmoter*
-        servicedesk* ignorert* ignorerade ignorerad glemt_bort
-        out_of_sight out_of_mind lights_are_on nobodys_home nobody_home no_one_home noone_home
-        into_the_void into_a_void brick_wall talking_to_a_wall talk_to_a_wall just_a_number
-        only_a_number a_number_to_you just_another_number another_number thin_air
+        spelade_roll betydde_noe hjalpsam* hjelpsom* umulig_a_na tyst tyst_fran stille quiet vantade
+        vantat vanta vantar venta ventet ventede venter kvartalsmot* quarterly business_review* qbr*
+        meeting meetings mote moten motet moter motene motena unresponsive response_time* reach_out
+        reached_out get_hold got_hold hold_of overlooked unvalued not_valued didnt_care
+        small_customer handover hand_over introduced knowledgeable sla forsummad* forsumma* forsomt*
+        forsomte bemotande* intresse* interesse* lyhord* lydhor* rostbrevlad* telefonsvarer*
+        overlamning* overlevering* tillganglig* otillganglig* tilgjengelig* utilgjengelig*
+        henvendelse* forfragning* arenden kundmote* kundmoter* servicedesk* ignorert* ignorerade
+        ignorerad glemt_bort out_of_sight out_of_mind lights_are_on nobodys_home nobody_home
+        no_one_home noone_home into_the_void into_a_void brick_wall talking_to_a_wall talk_to_a_wall
+        just_a_number only_a_number a_number_to_you just_another_number another_number thin_air
         vanished_into through_the_cracks out_of_the_loop in_the_dark radio_silence crickets
         not_a_peep afterthought bottom_of_the_list bottom_of_the_pile back_burner fend_for
-        on_our_own ghosted black_hole left_hanging taken_for_granted took_us_for_granted
-        we_exist we_existed didnt_exist invisible like_air
-        ur_syn ur_sinn ur_sinne prata_med_en_vagg tala_med_en_vagg som_en_vagg ett_nummer
-        ett_i_mangden upp_i_rok som_luft luft_for ingen_ar_hemma ingen_hemma det_lyser_men
-        mellan_stolarna svart_hal inte_ett_pip tystnad* at_vart_ode i_morkret sist_i_kon
-        langst_ner_pa_listan for_givna att_vi_fanns att_vi_finns inte_fanns osynlig*
-        ute_av_oye ute_av_sinn snakke_til_en_vegg snakke_med_en_vegg som_en_vegg et_nummer
-        en_i_mengden dugg_for_solen som_dugg ingen_er_hjemme lyset_er_pa mellom_to_stoler
+        on_our_own ghosted black_hole left_hanging taken_for_granted took_us_for_granted we_exist
+        we_existed didnt_exist invisible like_air ur_syn ur_sinn ur_sinne prata_med_en_vagg
+        tala_med_en_vagg som_en_vagg ett_nummer ett_i_mangden upp_i_rok som_luft luft_for
+        ingen_ar_hemma ingen_hemma det_lyser_men mellan_stolarna svart_hal inte_ett_pip tystnad*
+        at_vart_ode i_morkret sist_i_kon langst_ner_pa_listan for_givna att_vi_fanns att_vi_finns
+        inte_fanns osynlig* ute_av_oye ute_av_sinn snakke_til_en_vegg snakke_med_en_vegg som_en_vegg
+        et_nummer en_i_mengden dugg_for_solen som_dugg ingen_er_hjemme lyset_er_pa mellom_to_stoler
         sort_hull ikke_et_pip stillhet* overlatt_til i_morket bakerst_i_koen nederst_pa_lista
-        for_gitt at_vi_fantes at_vi_finnes ikke_fantes usynlig*
+        for_gitt at_vi_fantes at_vi_finnes ikke_fantes usynlig* into_the_wind to_the_wind deaf_ears
+        left_on_read face_of_the_earth off_the_radar ghost_town at_the_wheel minding_the_store
+        pulling_teeth waiting_for_godot deafening not_a_word pin_drop in_the_cold second_class
+        small_fish small_fry totem_pole lost_in_the_shuffle under_the_rug faceless tomma_intet
+        ropa_i_oknen dova_oron dovorat vid_rodret andra_klassens liten_fisk i_sticket i_kylan
+        inte_ett_ljud inte_ett_knyst huvudet_i_vaggen lose_luften lose_lufta dove_orer dovt_ore
+        ved_roret annenrangs i_stikken ikke_en_lyd til_veggen radiostille radiotaushet taushet*
+        forsvann forsvunnit forsvant forsvunnet forsvinner forsvinn
     """,
     "product": """
         product* bug bugs buggy bugg* crash* downtime* outage* down uptime feature* functionalit*
         function* quality qualit* reliab* unreliab* stable stabil* unstable instab* perform*
         integrat* api apis sync* synch* usab* user_friendly userfriendly interface* ui ux app apps
-        software* sofware platform* system* tool tools tooling module* dashboard* report reports
-        reporting broken break* breaks breaking broke defect* damaged damage* faulty fault* wrong
-        error* glitch* fail* failure* leak* jam jams jammed install* update* upgrade* version*
+        software* sofware synk* platform* system* tool tools tooling module* dashboard* report
+        reports reporting broken break* breaks breaking broke defect* damaged damage* faulty fault*
+        wrong error* glitch* fail* failure* leak* jam jams jammed install* update* upgrade* version*
         login* log_in logs_us logged_out sign_on mobile coverage network* signal* connection*
         connectivity speed laggy lag lags clunky complicated confusing intuitive easy_to_use works
-        working worked doesnt_work didnt_work not_working delivered_wrong deliveries delivery
-        mislabel* shipped shipping_wrong sku* parts spare_parts goods items pallets bearings hoses
-        machine* printer* toner* uniforms staff_were temp_staff temps cleaning cleaners guards food
-        canteen workers consultants_delivered lead_time* out_of_stock stock secur* compliance sso
-        automat* workflow* customi* export* import* search loads loading lifetime freez* froze
-        frozen late incomplete order orders qualified unqualified incompetent sloppy server*
-        scanner* skann* training trained untrained utbildning* opplaering* opplaert* produkt*
-        krasch* krasj* driftstopp* driftsstans* driftstorning* driftsstorning* driftsforstyrr*
-        driftforstyrr* driftsakerhet* driftssikkerhet* avbrott* avbrudd* driftsavbrudd* nedetid*
-        nere nede funktion* funksjon* funktionalitet* kvalit* kvalitet* palitl* palitel* instabil*
-        ustabil* prestanda* ytelse* integration* integrasjon* appen appar appene applikation*
-        applikasjon* mjukvar* programvar* program* plattform* verktyg* verktoy* modul* rapport
-        rapporten rapporter rapporterna rapportene rapportmodul* rapportfunk* dashbord* granssnitt*
-        grensesnitt* trasig* sonder odelagt* odelagd* odela odelegg* forstor* i_stykker skadad*
-        skadade skadet* skadd* felleverans* feilleveranse* fel feil felet feilen strul* strular
-        tull* tuller krangl* tungvint* leverans* leveranse* leverering* levering* uppdater*
-        oppdater* inlogg* innlogg* tackning* dekning* natet nettet natverk* nettverk* fiber*
-        sokfunktion* soket sokningen lagret lagren lageret lagrene reservdel* reservedel* varor*
-        varene varer artikl* maskin* skrivare* skriver* arbetsklad* arbeidsklaer* stadning*
-        stadningen stadare* renhold* vaktar* vekter* mat maten kantin* personalmatsal* inhyrd*
-        vikar* konsulternas anpass* tilpass* eksport* automatiser* automatisering* sakerhet*
-        sikkerhet* flode flodet flyt flyten arbetsflod* arbeidsflyt* versjon* fungerar_inte
-        fungerer_ikke funkar_inte virker_ikke hanger_sig henger_seg kompetens* kompetanse* slarv*
+        working worked doesnt_work didnt_work not_working did_not_work does_not_work do_not_work fix
+        fixes bugfix* hotfix* patch* delivered_wrong deliveries delivery mislabel* shipped
+        shipping_wrong sku* parts spare_parts goods items pallets bearings hoses machine* printer*
+        toner* uniforms staff_were temp_staff temps cleaning cleaners guards food canteen workers
+        consultants_delivered lead_time* out_of_stock stock secur* compliance sso automat* workflow*
+        customi* export* import* search loads loading lifetime freez* froze frozen late incomplete
+        order orders qualified unqualified incompetent sloppy server* scanner* skann* training
+        trained untrained utbildning* opplaering* opplaert* produkt* krasch* krasj* driftstopp*
+        driftsstans* driftstorning* driftsstorning* driftsforstyrr* driftforstyrr* driftsakerhet*
+        driftssikkerhet* avbrott* avbrudd* driftsavbrudd* nedetid* nere nede funktion* funksjon*
+        funktionalitet* kvalit* kvalitet* palitl* palitel* instabil* ustabil* prestanda* ytelse*
+        integration* integrasjon* appen appar appene applikation* applikasjon* mjukvar* programvar*
+        program* plattform* verktyg* verktoy* modul* rapport rapporten rapporter rapporterna
+        rapportene rapportmodul* rapportfunk* rapportering* dashbord* granssnitt* grensesnitt*
+        trasig* sonder odelagt* odelagd* odela odelegg* forstor* i_stykker skadad* skadade skadet*
+        skadd* felleverans* feilleveranse* fel feil felet feilen strul* strular tull* tuller krangl*
+        tungvint* leverans* leveranse* leverering* levering* uppdater* oppdater* inlogg* innlogg*
+        tackning* dekning* natet nettet natverk* nettverk* fiber* sokfunktion* soket sokningen
+        lagret lagren lageret lagrene reservdel* reservedel* varor* varene varer artikl* maskin*
+        skrivare* skriver* arbetsklad* arbeidsklaer* stadning* stadningen stadare* renhold* vaktar*
+        vekter* mat maten kantin* personalmatsal* inhyrd* vikar* konsulternas anpass* tilpass*
+        eksport* automatiser* automatisering* sakerhet* sikkerhet* flode flodet flyt flyten
+        arbetsflod* arbeidsflyt* versjon* fungerar_inte fungerade_inte fungerer_ikke fungerte_ikke
+        funkar_inte virker_ikke virket_ikke hanger_sig henger_seg kompetens* kompetanse* slarv*
         slurv* bestallning* bestilling* forsenad* forsinke* ofullstandig* ufullstendig* sena defect
         defects glitches crashes crashed crashing instability stability usability user_experience
         release releases compatib* data migration_failed backorder* shipments shipment delays
@@ -143,6 +149,7 @@ REASON_WORDS: dict[str, str] = {
         installasjon* sandning* sendinger sending forsening* forsinkelse* forsinket* ledtid*
         leveringstid* restnot* restordre* utsolgt* uppkoppling* forbindelse* hardvar* maskinvar*
         utrustning* utstyr* enhet* enheter enhetene materiel* materiell* tekniker* teknikern*
+
     """,
     "other": """
         acquir* acquisition* merg* merger* bankrupt* bankruptcy insolven* administration liquidat*
@@ -155,7 +162,8 @@ REASON_WORDS: dict[str, str] = {
         dissolve entity downsiz* remote business_model changed_strategy left_the_company new_role
         bought_by bought_up abroad uppkop* uppkopt* kopt_upp koptes_upp kjopt_opp kjopt_av oppkjop*
         oppkjopt* fusion* fusjon* fusjonert* sammanslag* sammenslaing* sammenslaa* slog_ihop
-        slo_sammen slo_oss_sammen gick_samman konkurs* rekonstruktion* rekonstruksjon* avveckl*
+        slo_sammen slo_oss_sammen slo_oss_bare_sammen slo_seg_sammen slatt_sammen gick_samman
+        ihop konkurs* rekonstruktion* rekonstruksjon* avveckl*
         avvikl* lades_ned lades_ner lagt_ned laggs_ner lagga_ner lagt_ner legges_ned la_ned stangde
         stangt* stengt* stengte flytt* flyttat flyttet omorganis* omstruktur* restrukturer*
         projekt* prosjekt* avslut* avsluttet koncern* konsern* moderbolag* morselskap* huvudkontor*
@@ -200,6 +208,16 @@ SCOPE_WORDS: dict[str, str] = {
         but however though although yet whereas until except nevertheless nonetheless
         men dock daremot derimot likval likevel anda tills trots inntil tross
     """,
+    # Contrast in several words; only the first starts the new clause.
+    "contrast_phrase": """
+        on_the_other_hand then_again that_said having_said_that a_andra_sidan
+        pa_andra_siden pa_den_andra_siden
+    """,
+    # Discontent that a negation turns into no complaint: "we're not unhappy with the price".
+    "discontent": """
+        unhappy dissatisfied displeased upset bothered concerned worried annoyed
+        missnojd* besvarad* bekymrad* irriterad* misfornoyd* misnoyd* bekymret irritert*
+    """,
     # "Sure, ..., but": what is conceded before the turn is set aside.
     "concession": """
         sure admittedly granted of_course to_be_fair ill_admit i_admit i_will_admit
@@ -218,20 +236,21 @@ SCOPE_WORDS: dict[str, str] = {
     """,
     # A topic is set aside by what is said of it: "no complaints", "not the reason".
     "set_aside": """
-        nothing_wrong nothing_to_do_with nothing_bad dont_mind do_not_mind didnt_mind
-        did_not_mind not_bothered cant_complain cannot_complain couldnt_complain
-        no_reason_to_complain not_why not_the_reason wasnt_the_reason werent_the_reason
-        isnt_the_reason arent_the_reason not_the_problem not_the_issue isnt_the_problem
-        isnt_the_issue wasnt_the_problem wasnt_the_issue never_the_problem never_the_issue
-        was_fine_with were_fine_with aside not_a_factor no_factor neither nor
-        inget_fel inga_fel ingenting_fel inget_emot ingenting_emot inte_emot
-        inget_att_klaga inget_att_anmarka ingenting_att_klaga kan_inte_klaga
-        inte_anledningen inte_darfor inte_skalet inte_problemet aldrig_problemet
-        ingen_faktor varken inte_orsaken
-        ikke_noe_galt ingenting_galt ingenting_imot ikke_noe_imot ingenting_a_klage
-        ikke_noe_a_klage kan_ikke_klage ikke_grunnen ikke_derfor ikke_arsaken ikke_problemet
-        aldri_problemet ikke_noe_a_utsette ingenting_a_utsette verken ingen_faktor
-        ingen_klager ingen_problemer ingenting_a_si
+        nothing_wrong nothing_against no_objection* nothing_to_do_with nothing_bad dont_mind
+        do_not_mind didnt_mind did_not_mind not_bothered cant_complain cannot_complain
+        couldnt_complain no_reason_to_complain not_why not_the_reason wasnt_the_reason
+        werent_the_reason isnt_the_reason arent_the_reason not_the_problem not_the_issue
+        isnt_the_problem isnt_the_issue wasnt_the_problem wasnt_the_issue never_the_problem
+        never_the_issue was_fine_with were_fine_with aside not_a_factor no_factor neither nor
+        inget_fel inga_fel ingenting_fel inget_emot ingenting_emot inte_emot inget_att_klaga
+        inget_att_anmarka ingenting_att_klaga kan_inte_klaga inte_anledningen inte_darfor
+        inte_skalet inte_problemet aldrig_problemet ingen_faktor varken inte_orsaken
+        ingenting_emot_mot inget_ont_om ikke_noe_galt ingenting_galt ingenting_imot ikke_noe_imot
+        ingenting_a_klage ikke_noe_a_klage kan_ikke_klage ikke_grunnen ikke_derfor ikke_arsaken
+        ikke_problemet aldri_problemet ikke_noe_a_utsette ingenting_a_utsette verken ingen_faktor
+        ingen_klager ingen_problemer ingenting_a_si did_nothing_wrong did_anything_wrong
+        didnt_do_anything_wrong gjorde_nagot_fel gjorde_nagonting_fel gjorde_noe_galt
+        gjorde_noe_feil
     """,
     # What a problem is called: "no problems with", "never had an outage".
     "problem": """
@@ -253,28 +272,28 @@ SCOPE_WORDS: dict[str, str] = {
     """,
     # Praise: a clause that only praises a topic is set aside beside a complaint.
     "praise": """
-        good great fine ok okay nice lovely friendly helpful responsive quick quickly fast
-        smooth smoothly solid stable reliable excellent brilliant superb fantastic amazing
-        awesome perfect decent reasonable fair competitive affordable acceptable happy
-        satisfied pleased love loved enjoy* impressive professional knowledgeable attentive
-        polite kind pleasant wonderful outstanding easy intuitive works worked working
-        star gem spot_on top_notch first_class rock_solid well_built no_complaints does_the_job
-        does_what_it_says does_what_it_should always_there always_available value_for_money
-        good_value worth_it worth_every
-        bra fin fint fina okej trevlig* hjalpsam* lyhord* snabb snabba snabbt smidig* stabil
-        stjarna guld stabila stabilt palitlig* utmarkt* rimlig rimligt rimliga schysst* vettig*
-        prisvard*
-        konkurrenskraftig* nojd nojda gillar gillade alskar alskade grym grymt grymma kanon*
-        suveran* fantastisk* underbar* perfekt* proffsig* professionell* kunnig* latt enkel
-        enkelt funkar fungerar fungerade strålande stralande klockren* duktig* tillmotesgaende
-        toppen topp godkand* gor_vad_den_ska gor_det_den_ska gor_det_det_ska gor_jobbet
-        alltid_dar
-        hyggelig* hjelpsom* lydhor* rask raske raskt kjapp* stabile palitelig* utmerket
-        rimelig rimelige prisgunstig* konkurransedyktig* fornoyd* liker likte elsker elsket
-        stjerne gull super supert flott* perfekt* profesjonell* dyktig* kunnskapsrik* lett fungerer
-        fungerte virker grei greit greie knallbra imotekommende gjor_det_den_skal
-        gjor_det_det_skal
-        gjor_jobben alltid_der
+        good great fine ok okay nice lovely friendly helpful responsive quick quickly smooth
+        smoothly solid stable reliable excellent brilliant superb fantastic amazing awesome perfect
+        decent reasonable fair competitive affordable acceptable happy satisfied pleased love loved
+        enjoy* impressive professional knowledgeable attentive polite kind pleasant wonderful
+        outstanding easy intuitive works worked working star gem spot_on top_notch first_class
+        rock_solid well_built no_complaints does_the_job does_what_it_says does_what_it_should
+        always_there always_available value_for_money good_value worth_it worth_every terrific
+        stellar exceptional efficient prompt promptly courteous accommodating flexible first_rate
+        top_class god gott goda lysande fenomenal* jattefin* gode godt glimrende fabelaktig*
+        kjempefin* bra fin fint fina okej trevlig* hjalpsam* lyhord* snabb snabba snabbt smidig*
+        stabil stjarna guld stabila stabilt palitlig* utmarkt* rimlig rimligt rimliga schysst*
+        vettig* prisvard* konkurrenskraftig* nojd nojda gillar gillade alskar alskade grym grymt
+        grymma kanon* suveran* fantastisk* underbar* perfekt* proffsig* professionell* kunnig* latt
+        enkel enkelt funkar fungerar fungerade strålande stralande klockren* duktig* tillmotesgaende
+        toppen topp godkand* gor_vad_den_ska gor_det_den_ska gor_det_det_ska gor_jobbet alltid_dar
+        hyggelig* hjelpsom* lydhor* rask raske raskt kjapp* stabile palitelig* utmerket rimelig
+        rimelige prisgunstig* konkurransedyktig* fornoyd* liker likte elsker elsket stjerne gull
+        super supert flott* perfekt* profesjonell* dyktig* kunnskapsrik* lett fungerer fungerte
+        virker grei greit greie knallbra imotekommende gjor_det_den_skal gjor_det_det_skal
+        gjor_jobben alltid_der verdt_det verdt_pengene vart_det vart_pengarna worth_the_money honest
+        honestly aerlig aerlige aerligt arlig arliga arligt satte_pris_pa setter_pris_pa
+        satter_pris_pa appreciated uppskattade
     """,
     # Praise of a compound: "jättetrevlig", "kjempegrei", "superbra".
     "praise_prefix": "jatte kjempe super mega skit kanon knall drit topp",
@@ -309,6 +328,22 @@ SCOPE_WORDS: dict[str, str] = {
         alternative* rival* others
         konkurrent* annan_leverantor andra_leverantorer andra_leverantor* alternativ*
         annen_leverandor andre_leverandorer andre_leverandor* andra annen andre
+    """,
+    # The customer as the one who acts: "we called three other vendors".
+    "customer": "we i vi jag jeg",
+    # Reaching someone: by the customer a mention, not a complaint.
+    "contact_verb": """
+        called phoned rang emailed mailed wrote answered replied contacted asked messaged
+        ringde mejlade mailade skrev svarade kontaktade fragade
+        ringte mailet sendte svarte kontaktet spurte
+    """,
+    # Passing on news: who says it is a messenger, not the complaint ("support confirmed it
+    # is a known bug", "selgeren fortalte at prisen skulle økes").
+    "report_verb": """
+        told said explained confirmed informed mentioned says tells explains confirms
+        walked_us_through let_us_know berattade sa sade forklarade bekraftade informerade meddelade
+        namnde uppgav gick_igenom fortalte forklarte bekreftet informerte meldte nevnte opplyste
+        gikk_gjennom sent sends skickade skickar skickat sendte sender
     """,
     # Words that join two complaints inside a clause: "it crashes and nobody answers".
     "conjunction": "and plus also och samt plus aven og pluss ogsa",

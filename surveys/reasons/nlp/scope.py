@@ -29,6 +29,7 @@ from surveys.reasons.nlp.lexicon import STOPWORDS, scope_words, word_topics
 NEGATED = "negated"
 CONCEDED = "conceded"
 PRAISED = "praised"
+MENTIONED = "mentioned"
 
 # Punctuation between two words that ends a sentence, or only a clause.
 _BREAK = re.compile(r"(?P<sentence>[.!?;\n–—]|\s-\s)|(?P<clause>[,:()/&+])")
@@ -100,6 +101,8 @@ class _Clause:
     joined_to: int | None = None  # a verdict fragment joined to the topic fragment before it
     named: bool = False  # names something: a word that is no stopword and no cue
     turns: bool = False  # starts with a contrast word: "but ...", "men ..."
+    problem: bool = False  # names a problem: "always a problem with the bill"
+    nobody: bool = False  # "no", "nobody", "ingen": a negating word that is no bare "not"
 
     @property
     def size(self) -> int:
@@ -127,6 +130,8 @@ def read_scope(
         if name in _PHRASE_TAGS:
             for position in positions:
                 tags[position] = tags[position] | {name}
+        elif name == "contrast_phrase":  # "on the other hand": a turn at its first word
+            tags[positions[0]] = tags[positions[0]] | _CONTRAST
         elif name in _REASON_NAMES:
             for position in positions:
                 topics[position] = topics[position] | {name}
@@ -153,8 +158,10 @@ def read_scope(
     _conceded(text, tokens, tags, tagged, phrases, clause_of, sentences, clauses, set_aside)
     _join_fragments(text, tokens, clauses)
     _praised(clauses, clause_of, topics, set_aside)
+    _mentioned(words, tags, tagged, topics, clause_of, part_of, part_complains, clauses, set_aside)
+    _attention_before_a_turn(clauses, set_aside)
 
-    if any(set_aside) and not _anything_left(words, topics, set_aside):
+    if any(set_aside) and not _anything_left(words, tags, topics, set_aside):
         set_aside = [None] * count
     return Scope(clause_of, part_of, set_aside, topics, complains, part_complains)
 
@@ -164,10 +171,22 @@ _PHRASE_TAGS = frozenset(
 )
 _REASON_NAMES = frozenset(("price", "attention", "product", "other"))
 _PRICE = frozenset(("price",))
+_CONTRAST = frozenset(("contrast",))
+_ATTENTION = frozenset(("attention",))
 _COMPLAINING = frozenset(("complaint", "negator", "none"))
 _NEGATING = frozenset(("negator", "none"))
 _TRIGGERS = frozenset(
-    ("negator", "none", "contrast", "concession", "concession_comma", "praise", "set_aside")
+    (
+        "negator",
+        "none",
+        "contrast",
+        "concession",
+        "concession_comma",
+        "praise",
+        "set_aside",
+        "contact_verb",
+        "report_verb",
+    )
 )
 
 
@@ -254,6 +273,10 @@ def _clauses(
                 clause.competitor = True
             if "negator" in tag or "none" in tag:
                 clause.negation = True
+            if "none" in tag:
+                clause.nobody = True
+            if "problem" in tag:
+                clause.problem = True
         clause.turns = "contrast" in tags[start]
         clause.praise = not clause.complaint and not clause.competitor and _praises(clause, tags)
         clauses.append(clause)
@@ -298,7 +321,8 @@ def _negated_topics(
         for after in range(index + 1, min(index + 5, count)):
             if clause_of[after] != clause_of[index]:
                 break
-            if _TOPICS.match(words[after]):
+            if _TOPICS.match(words[after]) or "discontent" in tags[after]:
+                # "not the price", "not unhappy with the price"
                 _mark(set_aside, clauses[clause_of[index]], NEGATED)
                 break
             if words[after] not in _FILLERS:
@@ -363,7 +387,14 @@ def _cue_scope(
         if sentences[clause.start] != sentences[index] or clause.turns:
             break
         listed = words[clause.start : clause.end]
-        if len(listed) > 5 or any(word in _VERBS for word in listed) or not clause.topics:
+        if (
+            len(listed) > 5
+            or any(word in _VERBS for word in listed)
+            or not clause.topics
+            or clause.complaint
+            or clause.negation
+            or clause.problem
+        ):
             break
         scope.append(number)
     if not clauses[own].topics:
@@ -464,11 +495,12 @@ def _praised(
     if not praised:
         return
     praised_set = set(praised)
-    # Something else must be left to decide the reason: a topic, a complaint or a negation
-    # outside the praise.
+    # Something else must be left to decide the reason: a topic, a complaint or a "nobody"
+    # outside the praise. A bare "not" is no such thing: "your prices work for big
+    # companies, not for an office of five" still speaks of the price.
     joined = {number for number, clause in enumerate(clauses) if clause.joined_to in praised_set}
     if not any(
-        set_aside[position] is None and (topics[position] or clause.complaint or clause.negation)
+        set_aside[position] is None and (topics[position] or clause.complaint or clause.nobody)
         for number, clause in enumerate(clauses)
         if number not in praised_set and number not in joined
         for position in range(clause.start, clause.end)
@@ -480,13 +512,98 @@ def _praised(
         _mark(set_aside, clauses[number], PRAISED)
 
 
+def _mentioned(
+    words: list[str],
+    tags: list[frozenset[str]],
+    tagged: list[int],
+    topics: list[frozenset[str]],
+    clause_of: list[int],
+    part_of: list[int],
+    part_complains: list[bool],
+    clauses: list[_Clause],
+    set_aside: list[str | None],
+) -> None:
+    """Attention words that are no complaint about attention, in a text about another
+    reason: the customer reaching someone about that reason ("we called three other
+    vendors, all cheaper", "vi ringde tre andra leverantörer") in words that complain of
+    nothing, and a messenger ("support confirmed it is a known bug", "our seller told us the
+    price would rise"). "We called three times" alone stays a complaint."""
+    count = len(words)
+    elsewhere = any(found - _ATTENTION for found in topics)
+    for index in tagged:
+        tag = tags[index]
+        if not elsewhere:
+            return
+        if (
+            "contact_verb" in tag
+            and clauses[clause_of[index]].topics - _ATTENTION
+            and not part_complains[part_of[index]]
+        ):
+            subject = index - 1
+            if subject >= 0 and words[subject] in _ADVERBS:
+                subject -= 1
+            if subject < 0 or "customer" not in tags[subject]:
+                continue
+            set_aside[index] = set_aside[index] or MENTIONED
+            for after in range(index + 1, min(index + 4, count)):
+                if clause_of[after] != clause_of[index]:
+                    break
+                if "attention" in topics[after] and set_aside[after] is None:
+                    set_aside[after] = MENTIONED
+        elif "report_verb" in tag:
+            # the attention words right before it: "the account manager", "selgeren vår"
+            before = index - 1
+            while before >= 0 and words[before] in _MESSENGER_FILLERS:
+                before -= 1
+            first = before
+            while (
+                first >= 0 and "attention" in topics[first] and clause_of[first] == clause_of[index]
+            ):
+                first -= 1
+            for position in range(first + 1, before + 1):
+                if set_aside[position] is None:
+                    set_aside[position] = MENTIONED
+
+
+def _attention_before_a_turn(clauses: list[_Clause], set_aside: list[str | None]) -> None:
+    """ "Support answered every ticket, but we cannot justify the cost", "they always pick up
+    the phone, yet the devices keep failing": what is said of attention without complaint
+    just before a turn to a complaint is conceded, like praise."""
+    for number in range(1, len(clauses)):
+        turn, before = clauses[number], clauses[number - 1]
+        if not turn.turns or not _complains(turn) or before.topics != _ATTENTION:
+            continue
+        if not turn.topics - _ATTENTION:  # "you promised meetings, but we had none"
+            continue
+        if _complains(before) or before.problem or before.competitor:
+            continue
+        if any(set_aside[position] for position in range(before.start, before.end)):
+            continue
+        _mark(set_aside, before, CONCEDED)
+
+
+def _complains(clause: _Clause) -> bool:
+    return clause.complaint or clause.negation
+
+
+_ADVERBS = frozenset(
+    "also then first even already just finally ocksa sedan forst aven bara "
+    "ogsa sa da endelig bare".split()
+)
+# Between a messenger and its verb: "selgeren vår fortalte", "our rep also said".
+_MESSENGER_FILLERS = frozenset("var vart vara vare deres er ert also ocksa ogsa".split())
+
+
 def _anything_left(
-    words: list[str], topics: list[frozenset[str]], set_aside: list[str | None]
+    words: list[str],
+    tags: list[frozenset[str]],
+    topics: list[frozenset[str]],
+    set_aside: list[str | None],
 ) -> bool:
-    """Keep what was set aside only if something else is left to decide the reason."""
-    content = [
-        position
-        for position, word in enumerate(words)
-        if set_aside[position] is None and word not in STOPWORDS
-    ]
-    return any(topics[position] for position in content) or len(content) >= 2
+    """Keep what was set aside only if something else is left to decide the reason: a
+    topic, two words, or a word with a complaint or a negation ("the reporting is not")."""
+    left = [position for position in range(len(words)) if set_aside[position] is None]
+    content = [position for position in left if words[position] not in STOPWORDS]
+    if any(topics[position] for position in content) or len(content) >= 2:
+        return True
+    return bool(content) and any(not tags[position].isdisjoint(_COMPLAINING) for position in left)
