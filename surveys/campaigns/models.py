@@ -124,7 +124,9 @@ class Response(db.Model):
 
 class ResponseReason(db.Model):
     """The classifier's score for one reason in a response's comment; ``found`` when it
-    is over the classifier's threshold, with the words that decided it."""
+    is over the classifier's threshold, with the words that decided it (``evidence``), and
+    the words that only named it and set it aside (``set_aside``: "no complaints about
+    support", "the price was fine, but ...")."""
 
     __tablename__ = "response_reasons"
     __table_args__ = (sa.CheckConstraint(one_of("reason", REASONS), name="reason"),)
@@ -136,3 +138,6 @@ class ResponseReason(db.Model):
     score: Mapped[float] = mapped_column(sa.Float)
     found: Mapped[bool] = mapped_column(sa.Boolean, index=True)
     evidence: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    set_aside: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )

@@ -101,10 +101,17 @@ def reclassify_command() -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Answers from this date (YYYY-MM-DD; default: the last 12 months).",
 )
+@click.option(
+    "--min-signals",
+    type=click.IntRange(1, 4),
+    default=1,
+    show_default=True,
+    help="Count a price-as-cover verdict only on this many independent signals.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def report_command(since: datetime | None, as_json: bool) -> None:
+def report_command(since: datetime | None, min_signals: int, as_json: bool) -> None:
     """Stated against found reasons, the share of price answers that are a cover, and each
-    account's verdict with its evidence."""
+    account's verdict with its strength and evidence."""
     from flask import current_app
 
     from surveys.extensions import db
@@ -115,7 +122,7 @@ def report_command(since: datetime | None, as_json: bool) -> None:
         if since
         else datetime.now(UTC) - timedelta(days=current_app.config["REPORT_WINDOW_DAYS"])
     )
-    result = reasons_report(db.session, ReasonFilters(since=start))
+    result = reasons_report(db.session, ReasonFilters(since=start, min_signals=min_signals))
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False))
         return
@@ -132,6 +139,9 @@ def report_command(since: datetime | None, as_json: bool) -> None:
         verdict = {True: "PRICE AS COVER", False: "price, no cover signal", None: "-"}[
             row.verdict.price_is_cover
         ]
+        strongest = row.verdict.strongest
+        if strongest is not None:
+            verdict += f" ({strongest.strength} of 4 signals: {', '.join(strongest.sources)})"
         click.echo(f"{row.account.external_id:<10} {row.account.name[:36]:<36} {verdict}")
         for signal in row.verdict.evidence:
             click.echo(f"    {signal.signal}: {signal.detail}")
