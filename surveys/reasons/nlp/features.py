@@ -125,6 +125,7 @@ class FeatureExtractor:
         self._word_cache: dict[str, Unit] = {}
         self._single_cache: dict[str, Unit] = {}
         self._aside_cache: dict[tuple[str, ...], Unit] = {}
+        self._pair_cache: dict[tuple[str | None, str], Unit] = {}
         self._group_weight = {
             prefix: weight(self.settings) for prefix, weight in _GROUP_WEIGHT.items()
         }
@@ -134,30 +135,31 @@ class FeatureExtractor:
             tokens = tokenize(text)
         words = [token.folded for token in tokens]
         phrases = sequence_matches(words)
-        figures = price_figures(tokens)
+        figures = price_figures(tokens, words)
         scope = read_scope(
-            text, tokens, phrases, [position for _, span in figures for position in span]
+            text, tokens, phrases, [position for _, span in figures for position in span], words
         )
         set_aside = scope.set_aside
         any_set_aside = scope.any_set_aside
         units: list[tuple[Unit, tuple[int, ...]]] = []
-        heads: list[str | None] = []
+        clauses = scope.clauses
+        word_cache = self._word_cache
+        # A word and the word pair it ends (with the word before it in its clause) are one
+        # unit: the same features, half the units to read.
+        previous: Unit | None = None
         for index, word in enumerate(words):
             if any_set_aside and set_aside[index]:
-                heads.append(None)
+                previous = None
                 reasons = word_reasons(word)
                 if reasons:
                     units.append((self._set_aside_unit(reasons), (index,)))
                 continue
-            unit = self._word_cache.get(word) or self.word_unit(word)
-            heads.append(unit.head)
-            units.append((unit, (index,)))
-        clauses = scope.clauses
-        previous = None
-        for index, head in enumerate(heads):
-            if head is not None and previous is not None and clauses[index] == clauses[index - 1]:
-                units.append((self._single("b:" + previous + " " + head), (index - 1, index)))
-            previous = head
+            unit = word_cache.get(word) or self.word_unit(word)
+            if previous is not None and clauses[index] == clauses[index - 1]:
+                units.append((self._pair_unit(previous, unit), (index,)))
+            else:
+                units.append((unit, (index,)))
+            previous = unit
         for name, positions in phrases:
             if name in _REASON_NAMES:
                 aside = any_set_aside and all(set_aside[index] for index in positions)
@@ -167,8 +169,9 @@ class FeatureExtractor:
         stances: dict[str, list[int]] = {}
         complains = scope.complains
         topics = scope.topics
-        for index, found in enumerate(topics):
-            if found and not (any_set_aside and set_aside[index]):
+        for index in [index for index, found in enumerate(topics) if found]:
+            found = topics[index]
+            if not (any_set_aside and set_aside[index]):
                 stance = ":c" if complains[clauses[index]] else ":m"
                 for reason in found:
                     stances.setdefault("s:" + reason + stance, []).append(index)
@@ -181,6 +184,20 @@ class FeatureExtractor:
                 units.append((self._single("l:price"), positions))
         units.append((self._single("n:" + _length_bucket(len(tokens))), ()))
         return Analysis(tokens, scope, units)
+
+    def _pair_unit(self, previous: "Unit", unit: "Unit") -> "Unit":
+        """A word's features and those of the pair of stems it ends ("b:nobody call"),
+        cached."""
+        key = (previous.head, unit.key)
+        pair = self._pair_cache.get(key)
+        if pair is None:
+            name = "b:" + previous.head + " " + unit.head
+            values = dict(unit.values)
+            values[name] = values.get(name, 0.0) + self._group_weight["b"]
+            pair = Unit(unit.key + " " + name, values, unit.head)
+            if len(self._pair_cache) < 300_000:
+                self._pair_cache[key] = pair
+        return pair
 
     def _set_aside_unit(self, reasons: tuple[str, ...]) -> "Unit":
         """The weak features of a set-aside word of these reasons ("x:price"), cached."""

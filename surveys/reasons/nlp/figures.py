@@ -99,9 +99,13 @@ def _may_start(word: str) -> bool:
     return word[:1].isdigit() or word in _MULTIPLE or word in _TIMES or word in _AGAINST
 
 
-def price_figures(tokens: Sequence[Token]) -> list[tuple[str, tuple[int, ...]]]:
-    """Every price told in figures: (kind, positions of its words)."""
-    words = [token.folded for token in tokens]
+def price_figures(
+    tokens: Sequence[Token], words: list[str] | None = None
+) -> list[tuple[str, tuple[int, ...]]]:
+    """Every price told in figures: (kind, positions of its words). ``words``: the tokens'
+    folded forms, when already at hand."""
+    if words is None:
+        words = [token.folded for token in tokens]
     count = len(words)
     starts = [position for position, flag in enumerate(map(_may_start, words)) if flag]
     if not starts:

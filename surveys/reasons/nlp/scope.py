@@ -20,6 +20,7 @@ tokens.
 """
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -118,12 +119,14 @@ def read_scope(
     tokens: Sequence[Token],
     phrases: Sequence[tuple[str, tuple[int, ...]]] = (),
     figures: Sequence[int] = (),
+    words: list[str] | None = None,
 ) -> Scope:
     """The scope of each token. ``phrases`` are the text's listed word sequences (reason or
     scope list, positions) and ``figures`` the positions of prices told in numbers; both
-    name topics as words do."""
+    name topics as words do. ``words``: the tokens' folded forms, when already at hand."""
     count = len(tokens)
-    words = [token.folded for token in tokens]
+    if words is None:
+        words = [token.folded for token in tokens]
     tags = list(map(scope_words, words))
     topics = list(map(word_topics, words))
     for name, positions in phrases:
@@ -138,14 +141,14 @@ def read_scope(
     for position in figures:
         topics[position] = topics[position] | _PRICE
 
-    sentences, clause_of, part_of, complains, part_complains, triggered = _split(
+    sentences, clause_of, part_of, complains, part_complains, triggered, starts = _split(
         text, tokens, words, tags
     )
     set_aside: list[str | None] = [None] * count
     if count < 2 or not triggered:
         return Scope(clause_of, part_of, set_aside, topics, complains, part_complains)
-    clauses = _clauses(words, clause_of, tags, topics)
     tagged = [position for position, tag in enumerate(tags) if tag]
+    clauses = _clauses(words, starts, clause_of, tags, tagged, topics)
 
     _negated_topics(words, tags, tagged, clause_of, clauses, set_aside)
     _negated_problems(words, tags, tagged, clause_of, sentences, clauses, set_aside)
@@ -192,108 +195,126 @@ _TRIGGERS = frozenset(
 
 def _split(
     text: str, tokens: Sequence[Token], words: list[str], tags: list[frozenset[str]]
-) -> tuple[list[int], list[int], list[int], list[bool], list[bool], bool]:
+) -> tuple[list[int], list[int], list[int], list[bool], list[bool], bool, list[int]]:
     """Number each token's sentence, clause (split at commas, stronger stops and contrast
     words) and part (a clause split again at "and", "plus", "och", "og"); say which clauses
-    and parts complain (a complaint word or a negation), and whether any cue of scope is
-    there at all."""
+    and parts complain (a complaint word or a negation), whether any cue of scope is there
+    at all, and where each clause starts.
+
+    Only punctuation and words with a cue can change anything, so only they are visited;
+    the runs of plain words between them are filled in whole."""
+    count = len(tokens)
+    breaks: dict[int, bool] = {}  # token index -> a sentence break (True) or a clause break
+    if count > 1:
+        starts = [token.start for token in tokens]
+        for match in _BREAK.finditer(text, starts[0]):
+            index = bisect_left(starts, match.start())
+            if index < count:
+                breaks[index] = breaks.get(index, False) or match.lastgroup == "sentence"
+    tagged = [index for index, tag in enumerate(tags) if tag]
+    triggered = any(not tags[index].isdisjoint(_TRIGGERS) for index in tagged)
     sentences: list[int] = []
     clauses: list[int] = []
     parts: list[int] = []
+    clause_starts = [0]
     complains = [False]
     part_complains = [False]
     sentence = clause = part = 0
-    negated_in_sentence = triggered = False
-    # Where the punctuation is, read once: (offset, True for a sentence break).
-    marks = [(match.start(), match.lastgroup == "sentence") for match in _BREAK.finditer(text)]
-    mark = 0
-    for index, token in enumerate(tokens):
+    negated_in_sentence = False
+    done = 0
+    for index in sorted({*breaks, *tagged}):
+        run = index - done
+        if run:
+            sentences.extend([sentence] * run)
+            clauses.extend([clause] * run)
+            parts.extend([part] * run)
         tag = tags[index]
         if index:
-            stop = brk = False
-            while mark < len(marks) and marks[mark][0] < token.start:
-                if marks[mark][0] >= tokens[index - 1].end:
-                    brk = True
-                    stop = stop or marks[mark][1]
-                mark += 1
+            stop = breaks.get(index)
             if stop:
                 sentence += 1
                 clause += 1
                 part += 1
+                clause_starts.append(index)
                 complains.append(False)
                 part_complains.append(False)
                 negated_in_sentence = False
             elif (
-                brk
+                stop is not None
                 or (tag and "contrast" in tag)
                 or (negated_in_sentence and words[index] in _RATHER)
             ):
                 clause += 1
                 part += 1
+                clause_starts.append(index)
                 complains.append(False)
                 part_complains.append(False)
             elif tag and "conjunction" in tag:
                 part += 1
                 part_complains.append(False)
-        if tag:
-            if not triggered and not tag.isdisjoint(_TRIGGERS):
-                triggered = True
-            if not tag.isdisjoint(_COMPLAINING):
-                complains[clause] = part_complains[part] = True
-                if not tag.isdisjoint(_NEGATING):
-                    negated_in_sentence = True
+        if tag and not tag.isdisjoint(_COMPLAINING):
+            complains[clause] = part_complains[part] = True
+            if not tag.isdisjoint(_NEGATING):
+                negated_in_sentence = True
         sentences.append(sentence)
         clauses.append(clause)
         parts.append(part)
-    return sentences, clauses, parts, complains, part_complains, triggered
+        done = index + 1
+    run = count - done
+    if run > 0:
+        sentences.extend([sentence] * run)
+        clauses.extend([clause] * run)
+        parts.extend([part] * run)
+    return sentences, clauses, parts, complains, part_complains, triggered, clause_starts
 
 
 def _clauses(
-    words: list[str], clause_of: list[int], tags: list[frozenset[str]], topics: list[frozenset[str]]
+    words: list[str],
+    clause_starts: list[int],
+    clause_of: list[int],
+    tags: list[frozenset[str]],
+    tagged: list[int],
+    topics: list[frozenset[str]],
 ) -> list[_Clause]:
-    clauses: list[_Clause] = []
-    start = 0
-    count = len(clause_of)
-    for position in range(1, count + 1):
-        if position < count and clause_of[position] == clause_of[start]:
-            continue
-        clause = _Clause(start, position, set())
-        for index in range(start, position):
-            tag = tags[index]
-            found = topics[index]
-            if found:
-                clause.topics |= found
-            if not tag:
-                if not clause.named and words[index] not in STOPWORDS:
-                    clause.named = True
-                continue
-            if "complaint" in tag:
-                clause.complaint = True
-            if "competitor" in tag:
-                clause.competitor = True
-            if "negator" in tag or "none" in tag:
-                clause.negation = True
-            if "none" in tag:
-                clause.nobody = True
-            if "problem" in tag:
-                clause.problem = True
-        clause.turns = "contrast" in tags[start]
-        clause.praise = not clause.complaint and not clause.competitor and _praises(clause, tags)
-        clauses.append(clause)
-        start = position
-    return clauses
-
-
-def _praises(clause: _Clause, tags: list[frozenset[str]]) -> bool:
-    """A praise word that no negation or "too" in the clause turns around."""
-    found = False
-    for position in range(clause.start, clause.end):
-        tag = tags[position]
+    """The clauses, with what their words name and say. Reads only the words with a cue or
+    a topic, and the words of short clauses."""
+    count = len(words)
+    ends = [*clause_starts[1:], count]
+    clauses = [_Clause(start, end, set()) for start, end in zip(clause_starts, ends, strict=True)]
+    for index, found in enumerate(topics):
+        if found:
+            clauses[clause_of[index]].topics |= found
+    praising: set[int] = set()
+    for index in tagged:
+        tag = tags[index]
+        clause = clauses[clause_of[index]]
+        if "complaint" in tag:
+            clause.complaint = True
+        if "competitor" in tag:
+            clause.competitor = True
         if "negator" in tag or "none" in tag:
-            return False
+            clause.negation = True
+        if "none" in tag:
+            clause.nobody = True
+        if "problem" in tag:
+            clause.problem = True
         if "praise" in tag:
-            found = True
-    return found
+            praising.add(clause_of[index])
+    for number, clause in enumerate(clauses):
+        clause.turns = "contrast" in tags[clause.start]
+        # a praise word that no negation or complaint in the clause turns around
+        clause.praise = (
+            number in praising
+            and not clause.complaint
+            and not clause.competitor
+            and not clause.negation
+        )
+        if clause.size <= _FRAGMENT_WORDS:
+            clause.named = any(
+                not tags[index] and words[index] not in STOPWORDS
+                for index in range(clause.start, clause.end)
+            )
+    return clauses
 
 
 def _mark(set_aside: list[str | None], clause: _Clause, why: str, overwrite: bool = False) -> None:
@@ -529,7 +550,7 @@ def _mentioned(
     nothing, and a messenger ("support confirmed it is a known bug", "our seller told us the
     price would rise"). "We called three times" alone stays a complaint."""
     count = len(words)
-    elsewhere = any(found - _ATTENTION for found in topics)
+    elsewhere = any(clause.topics - _ATTENTION for clause in clauses)
     for index in tagged:
         tag = tags[index]
         if not elsewhere:
