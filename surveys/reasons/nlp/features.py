@@ -23,6 +23,7 @@ a clause alone from the same units.
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from surveys.reasons.nlp.figures import price_figures
 from surveys.reasons.nlp.labels import REASONS
@@ -125,7 +126,6 @@ class FeatureExtractor:
         self._word_cache: dict[str, Unit] = {}
         self._single_cache: dict[str, Unit] = {}
         self._aside_cache: dict[tuple[str, ...], Unit] = {}
-        self._pair_cache: dict[tuple[str | None, str], Unit] = {}
         self._group_weight = {
             prefix: weight(self.settings) for prefix, weight in _GROUP_WEIGHT.items()
         }
@@ -169,7 +169,7 @@ class FeatureExtractor:
         stances: dict[str, list[int]] = {}
         complains = scope.complains
         topics = scope.topics
-        for index in [index for index, found in enumerate(topics) if found]:
+        for index in compress(range(len(topics)), topics):
             found = topics[index]
             if not (any_set_aside and set_aside[index]):
                 stance = ":c" if complains[clauses[index]] else ":m"
@@ -188,15 +188,17 @@ class FeatureExtractor:
     def _pair_unit(self, previous: "Unit", unit: "Unit") -> "Unit":
         """A word's features and those of the pair of stems it ends ("b:nobody call"),
         cached."""
-        key = (previous.head, unit.key)
-        pair = self._pair_cache.get(key)
+        pairs = unit.pairs
+        if pairs is None:
+            pairs = unit.pairs = {}
+        pair = pairs.get(previous.head)
         if pair is None:
             name = "b:" + previous.head + " " + unit.head
             values = dict(unit.values)
             values[name] = values.get(name, 0.0) + self._group_weight["b"]
             pair = Unit(unit.key + " " + name, values, unit.head)
-            if len(self._pair_cache) < 300_000:
-                self._pair_cache[key] = pair
+            if len(pairs) < 1000:
+                pairs[previous.head] = pair
         return pair
 
     def _set_aside_unit(self, reasons: tuple[str, ...]) -> "Unit":
@@ -375,7 +377,7 @@ class Unit:
     dot products with its weights in ``dot``: a text is mostly units read before.
     """
 
-    __slots__ = ("key", "values", "head", "squared_norm", "dot")
+    __slots__ = ("key", "values", "head", "squared_norm", "dot", "pairs")
 
     def __init__(self, key: str, values: dict[str, float], head: str | None = None) -> None:
         self.key = key
@@ -383,6 +385,7 @@ class Unit:
         self.head = head
         self.squared_norm = sum(value * value for value in values.values())
         self.dot: tuple[float, ...] | None = None
+        self.pairs: dict[str, Unit] | None = None  # this word after each head, with the pair
 
 
 _GROUP_WEIGHT: dict[str, Callable[[Settings], float]] = {

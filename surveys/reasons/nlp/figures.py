@@ -12,6 +12,7 @@ evidence can quote it.
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import compress
 
 from surveys.reasons.nlp.language import Token
 from surveys.reasons.nlp.lexicon import STOPWORDS
@@ -107,7 +108,7 @@ def price_figures(
     if words is None:
         words = [token.folded for token in tokens]
     count = len(words)
-    starts = [position for position, flag in enumerate(map(_may_start, words)) if flag]
+    starts = list(compress(range(count), map(_may_start, words)))
     if not starts:
         return []
     found: list[tuple[str, tuple[int, ...]]] = []

@@ -15,6 +15,7 @@ contrast, concession, praise and the phrases that set a topic aside.
 
 import re
 from functools import lru_cache
+from itertools import compress
 
 from surveys.reasons.nlp.labels import REASONS
 
@@ -511,10 +512,9 @@ def sequence_matches(words: "list[str]") -> list[tuple[str, tuple[int, ...]]]:
     """Every listed word sequence in the words: (reason or scope list, positions)."""
     matches = []
     count = len(words)
-    for start, numbers in enumerate(map(_sequences_starting, words)):
-        if not numbers:
-            continue
-        for number in numbers:
+    found = list(map(_sequences_starting, words))
+    for start in compress(range(count), found):
+        for number in found[start]:
             name, sequence = _SEQUENCES[number]
             end = start + len(sequence)
             if end > count:

@@ -23,6 +23,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from surveys.reasons.nlp.language import Token
 from surveys.reasons.nlp.lexicon import STOPWORDS, scope_words, word_topics
@@ -147,7 +148,7 @@ def read_scope(
     set_aside: list[str | None] = [None] * count
     if count < 2 or not triggered:
         return Scope(clause_of, part_of, set_aside, topics, complains, part_complains)
-    tagged = [position for position, tag in enumerate(tags) if tag]
+    tagged = list(compress(range(count), tags))
     clauses = _clauses(words, starts, clause_of, tags, tagged, topics)
 
     _negated_topics(words, tags, tagged, clause_of, clauses, set_aside)
@@ -211,7 +212,7 @@ def _split(
             index = bisect_left(starts, match.start())
             if index < count:
                 breaks[index] = breaks.get(index, False) or match.lastgroup == "sentence"
-    tagged = [index for index, tag in enumerate(tags) if tag]
+    tagged = list(compress(range(count), tags))
     triggered = any(not tags[index].isdisjoint(_TRIGGERS) for index in tagged)
     sentences: list[int] = []
     clauses: list[int] = []
