@@ -5,6 +5,7 @@ corpus changed but the model was not rebuilt with ``flask --app wsgi reasons tra
 """
 
 import ast
+import csv
 import json
 import subprocess
 import sys
@@ -63,6 +64,18 @@ def test_model_was_built_from_the_current_corpus():
 def test_corpus_readme_counts_match_the_files():
     readme = (CORPUS_DIRECTORY / "README.md").read_text(encoding="utf-8")
     assert corpus_tables() in readme
+
+
+def test_the_development_set_is_not_trained_on():
+    def folded(text: str) -> str:
+        return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
+
+    development = parse_examples(
+        csv.DictReader((CORPUS_DIRECTORY / "dev.csv").open(encoding="utf-8")), "dev.csv"
+    )
+    assert len(development) >= 3 * 86
+    trained = {folded(example.text) for example in load_corpus()}
+    assert not [example.text for example in development if folded(example.text) in trained]
 
 
 def test_corpus_has_no_punctuation_only_rows_and_valid_labels():

@@ -149,8 +149,8 @@ REASON_WORDS: dict[str, str] = {
         brukervennlig* uppdatering* oppdatering* uppgradering* oppgradering* installation*
         installasjon* sandning* sendinger sending forsening* forsinkelse* forsinket* ledtid*
         leveringstid* restnot* restordre* utsolgt* uppkoppling* forbindelse* hardvar* maskinvar*
-        utrustning* utstyr* enhet* enheter enhetene materiel* materiell* tekniker* teknikern*
-
+        utrustning* utstyr* enhet* enheter enhetene materiel* materiell* tekniker* teknikern* click
+        clicks clicking underpowered underperform* klick* klikk*
     """,
     "other": """
         acquir* acquisition* merg* merger* bankrupt* bankruptcy insolven* administration liquidat*
@@ -251,16 +251,16 @@ SCOPE_WORDS: dict[str, str] = {
         ikke_problemet aldri_problemet ikke_noe_a_utsette ingenting_a_utsette verken ingen_faktor
         ingen_klager ingen_problemer ingenting_a_si did_nothing_wrong did_anything_wrong
         didnt_do_anything_wrong gjorde_nagot_fel gjorde_nagonting_fel gjorde_noe_galt
-        gjorde_noe_feil
+        gjorde_noe_feil are_what_they_are is_what_it_is it_is_what_it_is ar_vad_de_ar ar_som_de_ar
+        er_som_de_er er_hva_de_er
     """,
     # What a problem is called: "no problems with", "never had an outage".
     "problem": """
-        problem problems issue issues complaint* complain outage* bug bugs crash* downtime
-        error* glitch* fault* trouble* hiccup* concern* hassle*
-        problem problemen problemet fel felen klagomal* klaga* avbrott* bugg* krasch*
-        driftstopp* strul* bekymmer invandning* anmarka*
-        problemer problemene feil feilen klage klager avbrudd* nedetid* krasj* trobbel
-        bekymr* innvending* utsette
+        problem problems issue issues complaint* complain outage* bug bugs crash* downtime error*
+        glitch* fault* trouble* hiccup* concern* hassle* problem problemen problemet fel felen
+        klagomal* klaga* avbrott* bugg* krasch* driftstopp* strul* bekymmer invandning* anmarka*
+        problemer problemene feil feilen klage klager avbrudd* nedetid* krasj* trobbel bekymr*
+        innvending* utsette complain* klagade klaget
     """,
     # Words between "no"/"never" and the problem: "never had a single outage".
     "problem_filler": """
@@ -301,27 +301,27 @@ SCOPE_WORDS: dict[str, str] = {
     # Words that make a clause a complaint, whatever praise it holds.
     "complaint": """
         bad worse worst poor poorly terrible awful horrible absurd ridiculous outrageous insane
-        crazy useless broken slow slower unstable unreliable unacceptable disappoint*
-        frustrat* annoy* nonexistent non_existent too overpriced expensive pricey steep shame
-        pity unfortunately sadly lacking missing lacks lack mediocre subpar weak clunky
-        confusing buggy late lousy shocking rubbish dreadful appalling abysmal laughable joke
-        nightmare disaster mess painful impossible hopeless meh good_luck could_be_better
-        leaves_a_lot so_so hit_and_miss nil nada rip_off ripoff went_up gone_up increase*
-        rose risen hike* doubled tripled jumped crash* fail* froze freez* forgot* ignor*
-        neglect* higher dearer raised raise rising climb* steeper more_expensive
-        hogre dyrare stigit stiger steg hoyere dyrere steget stiger
-        dalig dalig* samre samst usel usla uselt urusel absurd* lojlig* galen galet galna
-        vansinn* vardelos* hemsk* fruktansvard* katastrof* trasig* sonder segt sega
-        langsam* instabil* oacceptab* besvik* frustrer* irriter* obefintlig* alltfor
-        overpris* dyr dyrt dyra orimlig* synd tyvarr saknas saknar bristfallig* kass kasst
-        skandal* skamt mardrom* haplos* omojlig* krangl* rorig* sadar kunde_vara_battre
-        lamnar_mycket gick_upp hojdes hojning* okade okning* dubbl* fordubbl* kraschar
-        glomd* glomt* bortglomd*
-        darlig* darligere verst elendig* latterlig* gal galt gale vanvittig* ubrukelig*
-        forferdelig* odelagt* i_stykker treg* ustabil* uakseptab* skuff* ikkeeksisterende
-        altfor dyre urimelig* dessverre mangler manglet mangelfull* kjip* spok mareritt
-        umulig* tungvint* rotete sann_passe kunne_vaert_bedre kunne_vart_bedre gikk_opp
-        okte okning* doblet steg krasjer krasjet glemt* glemte
+        crazy useless broken slow slower unstable unreliable unacceptable disappoint* frustrat*
+        annoy* nonexistent non_existent too overpriced expensive pricey steep shame pity
+        unfortunately sadly lacking missing lacks lack mediocre subpar weak clunky confusing buggy
+        late lousy shocking rubbish dreadful appalling abysmal laughable joke nightmare disaster
+        mess painful impossible hopeless meh good_luck could_be_better leaves_a_lot so_so
+        hit_and_miss nil nada rip_off ripoff went_up gone_up increase* rose risen hike* doubled
+        tripled jumped crash* fail* froze freez* forgot* ignor* neglect* higher dearer raised raise
+        rising climb* steeper more_expensive hogre dyrare stigit stiger steg hoyere dyrere steget
+        stiger dalig dalig* samre samst usel usla uselt urusel absurd* lojlig* galen galet galna
+        vansinn* vardelos* hemsk* fruktansvard* katastrof* trasig* sonder segt sega langsam*
+        instabil* oacceptab* besvik* frustrer* irriter* obefintlig* alltfor overpris* dyr dyrt dyra
+        orimlig* synd tyvarr saknas saknar bristfallig* kass kasst skandal* skamt mardrom* haplos*
+        omojlig* krangl* rorig* sadar kunde_vara_battre lamnar_mycket gick_upp hojdes hojning* okade
+        okning* dubbl* fordubbl* kraschar glomd* glomt* bortglomd* darlig* darligere verst elendig*
+        latterlig* gal galt gale vanvittig* ubrukelig* forferdelig* odelagt* i_stykker treg*
+        ustabil* uakseptab* skuff* ikkeeksisterende altfor dyre urimelig* dessverre mangler manglet
+        mangelfull* kjip* spok mareritt umulig* tungvint* rotete sann_passe kunne_vaert_bedre
+        kunne_vart_bedre gikk_opp okte okning* doblet steg krasjer krasjet glemt* glemte removed
+        dropped took_away taken_away tog_bort togs_bort borttagen* fjernet fjernes tok_bort
+        tatt_bort out_of_date outdated dated old_fashioned clumsy foraldrad* gammalmodig* utdatert*
+        gammeldags klonete klumpig*
     """,
     # Praise of a competitor is no praise of us: "the other vendor was cheaper and nicer".
     "competitor": """
@@ -345,6 +345,11 @@ SCOPE_WORDS: dict[str, str] = {
         walked_us_through let_us_know berattade sa sade forklarade bekraftade informerade meddelade
         namnde uppgav gick_igenom fortalte forklarte bekreftet informerte meldte nevnte opplyste
         gikk_gjennom sent sends skickade skickar skickat sendte sender
+    """,
+    # Using, needing: "features we don't use" is a price complaint, not a product one.
+    "usage": """
+        use uses used using need needs needed anvander anvande anvant behover behovde
+        behovt bruker brukte brukt trenger trengte trengt
     """,
     # Words that join two complaints inside a clause: "it crashes and nobody answers".
     "conjunction": "and plus also och samt plus aven og pluss ogsa",

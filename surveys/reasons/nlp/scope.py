@@ -164,6 +164,7 @@ def read_scope(
     _praised(clauses, clause_of, topics, set_aside)
     _mentioned(words, tags, tagged, topics, clause_of, part_of, part_complains, clauses, set_aside)
     _attention_before_a_turn(clauses, set_aside)
+    _unused(words, tags, tagged, topics, clause_of, clauses, set_aside)
 
     if any(set_aside) and not _anything_left(words, tags, topics, set_aside):
         set_aside = [None] * count
@@ -190,6 +191,7 @@ _TRIGGERS = frozenset(
         "set_aside",
         "contact_verb",
         "report_verb",
+        "usage",
     )
 )
 
@@ -602,6 +604,44 @@ def _attention_before_a_turn(clauses: list[_Clause], set_aside: list[str | None]
         if any(set_aside[position] for position in range(before.start, before.end)):
             continue
         _mark(set_aside, before, CONCEDED)
+
+
+def _unused(
+    words: list[str],
+    tags: list[frozenset[str]],
+    tagged: list[int],
+    topics: list[frozenset[str]],
+    clause_of: list[int],
+    clauses: list[_Clause],
+    set_aside: list[str | None],
+) -> None:
+    """ "Paying for features we don't use", "vi använde aldrig hälften av modulerna": beside
+    a price, what is not used is what is paid for, not a product complaint."""
+    if not any("price" in clause.topics for clause in clauses):
+        return
+    for index in tagged:
+        if "usage" not in tags[index]:
+            continue
+        clause = clause_of[index]
+        if clauses[clause].complaint or clauses[clause].problem:
+            continue  # "we couldn't use the app because it crashed" is a complaint
+        near = [
+            other
+            for other in (index - 2, index - 1, index + 1)
+            if 0 <= other < len(words) and clause_of[other] == clause
+        ]
+        if not any(words[other] in _SELDOM for other in near):
+            continue
+        for position in range(clauses[clause].start, clauses[clause].end):
+            if "product" in topics[position] and set_aside[position] is None:
+                set_aside[position] = MENTIONED
+
+
+# Not using something (not "could not": that is a complaint).
+_SELDOM = frozenset(
+    "not dont didnt doesnt never hardly barely rarely seldom inte ej aldrig knappt sallan "
+    "ikke ikkje aldri knapt sjelden sjeldent".split()
+)
 
 
 def _complains(clause: _Clause) -> bool:
