@@ -193,10 +193,8 @@ class FeatureExtractor:
             pairs = unit.pairs = {}
         pair = pairs.get(previous.head)
         if pair is None:
-            name = "b:" + previous.head + " " + unit.head
-            values = dict(unit.values)
-            values[name] = values.get(name, 0.0) + self._group_weight["b"]
-            pair = Unit(unit.key + " " + name, values, unit.head)
+            bigram = self._single("b:" + previous.head + " " + unit.head)
+            pair = Unit(unit.key + " " + bigram.key, head=unit.head, parts=(unit, bigram))
             if len(pairs) < 1000:
                 pairs[previous.head] = pair
         return pair
@@ -373,19 +371,39 @@ class Unit:
     """Features that come together: one word's, one word pair's, one phrase's.
 
     ``key`` is "=word" for a word's features, else the feature names (equal keys, equal
-    units); ``head`` a word's first stem, for word pairs. The classifier keeps the unit's
-    dot products with its weights in ``dot``: a text is mostly units read before.
+    units); ``head`` a word's first stem, for word pairs. A unit made of ``parts`` (a word
+    and the pair it ends) has their features, which share no name. The classifier keeps the
+    unit's dot products with its weights in ``dot``: a text is mostly units read before.
     """
 
-    __slots__ = ("key", "values", "head", "squared_norm", "dot", "pairs")
+    __slots__ = ("key", "_values", "head", "squared_norm", "dot", "pairs", "parts")
 
-    def __init__(self, key: str, values: dict[str, float], head: str | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        values: dict[str, float] | None = None,
+        head: str | None = None,
+        parts: tuple["Unit", ...] = (),
+    ) -> None:
         self.key = key
-        self.values = values
+        self._values = values
         self.head = head
-        self.squared_norm = sum(value * value for value in values.values())
+        self.parts = parts
+        if parts:
+            self.squared_norm = sum(part.squared_norm for part in parts)
+        else:
+            self.squared_norm = sum(value * value for value in (values or {}).values())
         self.dot: tuple[float, ...] | None = None
         self.pairs: dict[str, Unit] | None = None  # this word after each head, with the pair
+
+    @property
+    def values(self) -> dict[str, float]:
+        if self._values is None:
+            merged: dict[str, float] = {}
+            for part in self.parts:
+                merged.update(part.values)
+            self._values = merged
+        return self._values
 
 
 _GROUP_WEIGHT: dict[str, Callable[[Settings], float]] = {

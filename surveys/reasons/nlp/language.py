@@ -9,6 +9,7 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import compress
 from typing import NamedTuple
 
 from surveys.reasons.nlp.labels import LANGUAGES
@@ -230,7 +231,13 @@ def _word_features(word: str) -> tuple[str, ...]:
 
 
 def _letter_words(tokens: list[Token]) -> list[str]:
-    return [token.lower for token in tokens if _LETTER.search(token.lower)]
+    words = [token.lower for token in tokens]
+    return list(compress(words, map(_has_letter, words)))
+
+
+@lru_cache(maxsize=65536)
+def _has_letter(word: str) -> bool:
+    return _LETTER.search(word) is not None
 
 
 def language_features(text: str) -> dict[str, float]:

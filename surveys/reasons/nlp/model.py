@@ -311,6 +311,12 @@ class ReasonClassifier:
 
     def _dot(self, unit: Unit) -> tuple[float, ...]:
         """The unit's dot product with each reason's weights, and its squared norm last."""
+        if unit.parts:
+            dots = [part.dot or self._dot(part) for part in unit.parts]
+            sums = [sum(column) for column in zip(*dots, strict=True)]
+            dot = (*sums[:4], unit.squared_norm)
+            unit.dot = dot
+            return dot
         sums = [0.0, 0.0, 0.0, 0.0, unit.squared_norm]
         for name, value in unit.values.items():
             row = self._weights.get(name)

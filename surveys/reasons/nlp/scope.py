@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from itertools import compress
 
 from surveys.reasons.nlp.language import Token
-from surveys.reasons.nlp.lexicon import STOPWORDS, scope_words, word_topics
+from surveys.reasons.nlp.lexicon import STOPWORDS, on_list, scope_words, word_topics
 
 NEGATED = "negated"
 CONCEDED = "conceded"
@@ -163,7 +163,7 @@ def read_scope(
     _join_fragments(text, tokens, clauses)
     _praised(clauses, clause_of, topics, set_aside)
     _mentioned(words, tags, tagged, topics, clause_of, part_of, part_complains, clauses, set_aside)
-    _attention_before_a_turn(clauses, set_aside)
+    _attention_before_a_turn(words, clauses, set_aside)
     _unused(words, tags, tagged, topics, clause_of, clauses, set_aside)
 
     if any(set_aside) and not _anything_left(words, tags, topics, set_aside):
@@ -191,7 +191,6 @@ _TRIGGERS = frozenset(
         "set_aside",
         "contact_verb",
         "report_verb",
-        "usage",
     )
 )
 
@@ -293,7 +292,7 @@ def _clauses(
         clause = clauses[clause_of[index]]
         if "complaint" in tag:
             clause.complaint = True
-        if "competitor" in tag:
+        if "competitor" in tag:  # a listed phrase: "other vendor", "andra leverantörer"
             clause.competitor = True
         if "negator" in tag or "none" in tag:
             clause.negation = True
@@ -303,6 +302,10 @@ def _clauses(
             clause.problem = True
         if "praise" in tag:
             praising.add(clause_of[index])
+    for number in praising:  # praise of a competitor is no praise of us
+        clause = clauses[number]
+        if any(on_list("competitor", words[index]) for index in range(clause.start, clause.end)):
+            clause.competitor = True
     for number, clause in enumerate(clauses):
         clause.turns = "contrast" in tags[clause.start]
         # a praise word that no negation or complaint in the clause turns around
@@ -566,7 +569,7 @@ def _mentioned(
             subject = index - 1
             if subject >= 0 and words[subject] in _ADVERBS:
                 subject -= 1
-            if subject < 0 or "customer" not in tags[subject]:
+            if subject < 0 or not on_list("customer", words[subject]):
                 continue
             set_aside[index] = set_aside[index] or MENTIONED
             for after in range(index + 1, min(index + 4, count)):
@@ -589,7 +592,9 @@ def _mentioned(
                     set_aside[position] = MENTIONED
 
 
-def _attention_before_a_turn(clauses: list[_Clause], set_aside: list[str | None]) -> None:
+def _attention_before_a_turn(
+    words: list[str], clauses: list[_Clause], set_aside: list[str | None]
+) -> None:
     """ "Support answered every ticket, but we cannot justify the cost", "they always pick up
     the phone, yet the devices keep failing": what is said of attention without complaint
     just before a turn to a complaint is conceded, like praise."""
@@ -599,7 +604,7 @@ def _attention_before_a_turn(clauses: list[_Clause], set_aside: list[str | None]
             continue
         if not turn.topics - _ATTENTION:  # "you promised meetings, but we had none"
             continue
-        if _complains(before) or before.problem or before.competitor:
+        if _complains(before) or before.problem or _competitor(before, words):
             continue
         if any(set_aside[position] for position in range(before.start, before.end)):
             continue
@@ -619,8 +624,8 @@ def _unused(
     a price, what is not used is what is paid for, not a product complaint."""
     if not any("price" in clause.topics for clause in clauses):
         return
-    for index in tagged:
-        if "usage" not in tags[index]:
+    for index in range(len(words)):
+        if not on_list("usage", words[index]):
             continue
         clause = clause_of[index]
         if clauses[clause].complaint or clauses[clause].problem:
@@ -642,6 +647,12 @@ _SELDOM = frozenset(
     "not dont didnt doesnt never hardly barely rarely seldom inte ej aldrig knappt sallan "
     "ikke ikkje aldri knapt sjelden sjeldent".split()
 )
+
+
+def _competitor(clause: _Clause, words: list[str]) -> bool:
+    return clause.competitor or any(
+        on_list("competitor", words[index]) for index in range(clause.start, clause.end)
+    )
 
 
 def _complains(clause: _Clause) -> bool:
