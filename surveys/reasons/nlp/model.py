@@ -53,9 +53,9 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "reasons.json"
 MAX_REASONS = 2
 MAX_EVIDENCE = 3
 # A word must add at least this much (log-odds) to a reason to count as its evidence, and at
-# least this share of the strongest word's contribution.
+# least this share of the strongest word's contribution: "never hear", not also "time".
 MIN_EVIDENCE = 0.25
-EVIDENCE_SHARE = 0.07
+EVIDENCE_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
