@@ -25,6 +25,10 @@ def train_command() -> None:
         f"{reason} {value:.3f}" for reason, value in result.model["thresholds"].items()
     )
     click.echo(f"\nThresholds for a second reason: {thresholds}")
+    parts = ", ".join(
+        f"{reason} {value:g}" for reason, value in result.model["part_weights"].items()
+    )
+    click.echo(f"Weight of the strongest complaining clause beside the whole text: {parts}")
     click.echo(f"Wrote {MODEL_PATH} ({len(result.model['weights'])} weights).")
 
 
