@@ -283,9 +283,8 @@ def _clauses(
     count = len(words)
     ends = [*clause_starts[1:], count]
     clauses = [_Clause(start, end, set()) for start, end in zip(clause_starts, ends, strict=True)]
-    for index, found in enumerate(topics):
-        if found:
-            clauses[clause_of[index]].topics |= found
+    for index in compress(range(count), topics):
+        clauses[clause_of[index]].topics |= topics[index]
     praising: set[int] = set()
     for index in tagged:
         tag = tags[index]
@@ -624,7 +623,12 @@ def _unused(
     a price, what is not used is what is paid for, not a product complaint."""
     if not any("price" in clause.topics for clause in clauses):
         return
-    for index in range(len(words)):
+    count = len(words)
+    seldom = [index for index in tagged if words[index] in _SELDOM]
+    near_seldom = {
+        other for index in seldom for other in (index - 1, index + 1, index + 2) if other < count
+    }
+    for index in sorted(near_seldom):
         if not on_list("usage", words[index]):
             continue
         clause = clause_of[index]
