@@ -53,9 +53,11 @@ MODEL_PATH = Path(__file__).resolve().parent.parent / "model" / "reasons.json"
 MAX_REASONS = 2
 MAX_EVIDENCE = 3
 # A word must add at least this much (log-odds) to a reason to count as its evidence, and at
-# least this share of the strongest word's contribution: "never hear", not also "time".
+# least this share of the strongest word's contribution; a phrase must weigh this share of
+# the strongest phrase: "nobody" and "felt like a number", not also "time" or "renewal".
 MIN_EVIDENCE = 0.25
-EVIDENCE_SHARE = 0.2
+WORD_SHARE = 0.07
+PHRASE_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,8 +389,7 @@ def _phrases(text: str, tokens: list[Token], contributions: dict[int, float]) ->
     (``contributions``: token position -> positive log-odds it added)."""
     if not contributions:
         return []
-    strongest = max(contributions.values())
-    floor = max(MIN_EVIDENCE, strongest * EVIDENCE_SHARE)
+    floor = max(MIN_EVIDENCE, max(contributions.values()) * WORD_SHARE)
     chosen = sorted(position for position, value in contributions.items() if value >= floor)
     if not chosen:
         chosen = [max(contributions, key=contributions.__getitem__)]
@@ -417,8 +418,13 @@ def _phrases(text: str, tokens: list[Token], contributions: dict[int, float]) ->
         weight = sum(contributions[position] for position in run)
         phrases.append((weight, run[0], run[-1]))
     phrases.sort(key=lambda phrase: -phrase[0])
+    # A phrase is quoted when it weighs a share of the strongest one: "nobody" and "felt
+    # like a number", not "renewal" beside them.
+    floor = phrases[0][0] * PHRASE_SHARE if phrases else 0.0
     result: list[str] = []
-    for _, first, last in phrases[:MAX_EVIDENCE]:
+    for weight, first, last in phrases[:MAX_EVIDENCE]:
+        if weight < floor:
+            break
         phrase = text[tokens[first].start : tokens[last].end]
         if phrase not in result:
             result.append(phrase)
