@@ -288,3 +288,20 @@ def test_an_account_is_as_strong_as_its_strongest_cover():
     verdict = judge_account([weak, strong], AccountFacts(), colleagues=(), now=NOW)
     assert verdict.strength == 2 and verdict.strongest.answer.contact == "B"
     assert judge_account([price()], AccountFacts(), now=NOW).strength_json() is None
+
+
+def test_an_account_names_each_persons_own_words_once():
+    spring = price(
+        response_id=1,
+        text_attention=True,
+        attention_words=["nobody calls"],
+        answered_at=NOW - timedelta(days=200),
+    )
+    autumn = price(
+        response_id=2, text_attention=True, attention_words=["Nobody calls", "forgotten"]
+    )
+    verdict = judge_account([spring, autumn], AccountFacts(), colleagues=(), now=NOW)
+    assert [v.is_cover for v in verdict.verdicts] == [True, True]
+    assert [signal.detail for signal in verdict.evidence] == [
+        'Anna Berg\'s own words also speak of attention: "nobody calls", "forgotten"'
+    ]

@@ -258,9 +258,27 @@ def judge_account(
     stated = [verdict for verdict in verdicts if verdict.is_cover is not None]
     if not stated:
         return AccountVerdict(None, (), verdicts)
-    evidence = tuple(
-        dict.fromkeys(
-            signal for verdict in stated if verdict.is_cover for signal in verdict.signals
-        )
-    )
-    return AccountVerdict(any(verdict.is_cover for verdict in stated), evidence, verdicts)
+    # The account's evidence names each person's own words once, however many of their
+    # answers are covers, and every other signal once.
+    lines: list[Signal] = []
+    own_words: dict[int, tuple[int, list[str]]] = {}  # contact -> (line, words so far)
+    for verdict in stated:
+        if not verdict.is_cover:
+            continue
+        for signal in verdict.signals:
+            if signal.signal != "text_attention":
+                if signal not in lines:
+                    lines.append(signal)
+                continue
+            answer = verdict.answer
+            if answer.contact_id not in own_words:
+                own_words[answer.contact_id] = (len(lines), list(answer.attention_words))
+                lines.append(signal)
+                continue
+            line, words = own_words[answer.contact_id]
+            words.extend(answer.attention_words)
+            lines[line] = Signal(
+                "text_attention",
+                f"{answer.contact}'s own words also speak of attention{_quoted(words)}",
+            )
+    return AccountVerdict(any(verdict.is_cover for verdict in stated), tuple(lines), verdicts)
