@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from surveys.reasons.classifier import REASONS, get_classifier  # noqa: E402
+from surveys.reasons.nlp.model import REASONS, get_classifier  # noqa: E402
 
 CORPUS = ROOT / "surveys" / "reasons" / "data"
 

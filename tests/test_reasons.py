@@ -275,3 +275,139 @@ def test_reasons_pages_need_a_sign_in(anonymous, path):
     response = anonymous.get(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_a_set_aside_topic_is_stored_and_shown_as_set_aside(
+    app, client, runner, make_account, smtp_sink
+):
+    made = make_account({"language": "sv", "name": "Eva Lind"}, external_id="ASIDE")
+    send(runner, create_campaign(runner))
+    comment = "Vår kontaktperson är jättetrevlig, men licensen gick upp igen."
+    answer(client, smtp_sink, made.emails[0], score="4", reason="price", comment=comment)
+    with app.app_context():
+        rows = {row.reason: row for row in db.session.scalars(sa.select(ResponseReason))}
+        assert rows["price"].found and "licensen" in rows["price"].evidence
+        assert not rows["attention"].found
+        assert rows["attention"].evidence == []  # praised, not evidence
+        assert rows["attention"].set_aside == ["kontaktperson"]
+        assert rows["price"].set_aside == []
+    page = client.get("/reasons/accounts/ASIDE").get_data(as_text=True)
+    assert "<dt>Set aside</dt>" in page and "attention (kontaktperson)" in page
+    assert '<mark class="set-aside">kontaktperson</mark>' in page
+    assert "<mark>licensen</mark>" in page
+    assert "<mark>kontaktperson</mark>" not in page
+
+
+def test_reclassify_fills_the_set_aside_words(app, client, runner, make_account, smtp_sink):
+    made = make_account("en")
+    send(runner, create_campaign(runner))
+    answer(
+        client,
+        smtp_sink,
+        made.emails[0],
+        score="3",
+        comment="No complaints about support. The renewal quote was simply too high.",
+    )
+    with app.app_context():  # as stored before set-aside words were kept
+        db.session.execute(sa.update(ResponseReason).values(set_aside=[]))
+        db.session.commit()
+    assert runner.invoke(args=["reasons", "reclassify"]).exit_code == 0
+    with app.app_context():
+        attention = db.session.scalar(
+            sa.select(ResponseReason).where(ResponseReason.reason == "attention")
+        )
+        assert (attention.found, attention.set_aside) == (False, ["support"])
+
+
+def strong_and_weak_covers(client, runner, make_account, smtp_sink):
+    """WEAK: a price answer beside a neglected account (one source). STRONG: a price answer
+    whose own words also speak of attention, at a neglected account (two sources)."""
+    weak = forgotten_account(make_account, external_id="WEAK", name="Weak Cover AB")
+    strong = make_account(
+        {"language": "en", "name": "Sam Strong"},
+        external_id="STRONG",
+        name="Strong Cover Ltd",
+        last_contacted_at=datetime.now(UTC) - timedelta(days=200),
+    )
+    send(runner, create_campaign(runner))
+    answer(client, smtp_sink, weak.emails[0], score="3", reason="price", comment="Too expensive.")
+    answer(
+        client,
+        smtp_sink,
+        strong.emails[0],
+        score="2",
+        reason="price",
+        comment="Too expensive, and nobody ever calls us back.",
+    )
+
+
+def test_report_json_gives_each_verdict_its_strength(client, runner, make_account, smtp_sink):
+    strong_and_weak_covers(client, runner, make_account, smtp_sink)
+    data = report(runner)
+    assert data["min_signals"] == 1
+    accounts = {row["account_id"]: row for row in data["accounts"]}
+    assert accounts["WEAK"]["price_is_cover"] is True
+    assert accounts["WEAK"]["strength"] == {"signals": 1, "which": ["account"]}
+    assert accounts["STRONG"]["strength"] == {"signals": 2, "which": ["own_words", "account"]}
+    [verdict] = accounts["STRONG"]["verdicts"]
+    assert verdict["contact"] == "Sam Strong" and verdict["price_is_cover"] is True
+    assert verdict["strength"]["signals"] == 2
+    assert [signal["signal"] for signal in verdict["signals"]] == [
+        "text_attention",
+        "account_neglected",
+    ]
+    assert data["price_covers"] == 2
+    strong_only = report(runner, "--min-signals", "2")
+    assert [row["account_id"] for row in strong_only["accounts"]] == ["STRONG"]
+    assert (strong_only["price_answers"], strong_only["price_covers"]) == (2, 1)
+    bad = runner.invoke(args=["reasons", "report", "--min-signals", "5", "--json"])
+    assert bad.exit_code != 0
+
+
+def test_cx_page_shows_only_verdicts_with_at_least_two_signals(
+    client, runner, make_account, smtp_sink
+):
+    strong_and_weak_covers(client, runner, make_account, smtp_sink)
+    every = client.get("/reasons/").get_data(as_text=True)
+    assert "Weak Cover AB" in every and "Strong Cover Ltd" in every
+    assert "100%</strong> of price answers are a cover" in every
+    assert "1 independent signal: account" in every
+    assert "2 independent signals: own words, account" in every
+    page = client.get("/reasons/?min_signals=2")
+    assert page.status_code == 200
+    strong = page.get_data(as_text=True)
+    assert "Strong Cover Ltd" in strong and "Weak Cover AB" not in strong
+    assert "50%</strong> of price answers are a cover" in strong
+    assert "at least 2 independent attention signals" in strong
+    assert '<option selected value="2">' in strong  # the filter shows what is chosen
+    # the drill-down links keep the filter
+    assert "min_signals=2" in strong.split("Stated against found")[1]
+    assert client.get("/reasons/?min_signals=7").status_code == 400
+
+
+def test_a_colleague_is_quoted_once_however_often_they_answered(
+    client, runner, make_account, smtp_sink
+):
+    made = forgotten_account(make_account, external_id="TWICE", name="Twice AB")
+    first = create_campaign(runner)
+    send(runner, first)
+    answer(client, smtp_sink, made.emails[1], score="3", comment="Ingen hör av sig.")
+    second = create_campaign(runner)
+    send(runner, second)
+    messages = smtp_sink.to(made.emails[1])
+    later = client.post(
+        f"/r/{token_of(messages[-1])}",
+        data={"score": "3", "comment": "Ingen hör av sig, ingen hör av sig!"},
+    )
+    assert later.status_code == 303
+    price = smtp_sink.to(made.emails[0])[-1]
+    posted = client.post(
+        f"/r/{token_of(price)}", data={"score": "3", "reason": "price", "comment": "Too pricey."}
+    )
+    assert posted.status_code == 303
+    [row] = [row for row in report(runner)["accounts"] if row["account_id"] == "TWICE"]
+    colleague = [item for item in row["evidence"] if item["signal"] == "colleague_attention"]
+    assert len(colleague) == 1
+    detail = colleague[0]["detail"]
+    assert detail.startswith("Per Ek wrote of attention on ")
+    assert detail.count("Ingen hör av sig") <= 1

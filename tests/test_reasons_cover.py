@@ -206,3 +206,102 @@ def test_a_promoter_praising_attention_is_no_colleague_signal():
     assert judge(price(score=3), AccountFacts(), [praising], NOW).is_cover is False
     complaining = colleague(score=4)
     assert judge(price(score=3), AccountFacts(), [complaining], NOW).is_cover is True
+
+
+# --- strength: how many independent sources a verdict rests on ----------------------------
+
+
+def test_strength_counts_independent_sources_not_signals():
+    answer = price(
+        text_attention=True,
+        attention_words=["hör aldrig av er"],
+        felt_prioritised=1,
+        manager_contact="never",
+    )
+    facts = AccountFacts(
+        last_contacted_at=NOW - timedelta(days=200), open_follow_ups=[NOW - timedelta(days=30)]
+    )
+    verdict = judge(answer, facts, [colleague(), colleague(response_id=3, contact_id=3)], NOW)
+    # seven signals: own words, own answers twice, two colleagues, the account twice ...
+    assert len(verdict.signals) == 7
+    # ... from four independent sources
+    assert verdict.strength == 4
+    assert verdict.sources == ("own_words", "own_answers", "colleagues", "account")
+    assert verdict.strength_json() == {
+        "signals": 4,
+        "which": ["own_words", "own_answers", "colleagues", "account"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "facts", "strength"),
+    [
+        ({}, AccountFacts(), 0),
+        ({"felt_prioritised": 2, "manager_contact": "never"}, AccountFacts(), 1),
+        ({"text_attention": True}, AccountFacts(last_contacted_at=NOW - timedelta(days=200)), 2),
+    ],
+)
+def test_strength_of_plain_and_weak_verdicts(fields, facts, strength):
+    verdict = judge(price(**fields), facts, [], NOW)
+    assert verdict.strength == strength
+    assert verdict.is_cover is (strength > 0)
+
+
+def test_one_colleague_is_one_signal_and_each_quote_appears_once():
+    spring = colleague(
+        response_id=2,
+        picked_reason="product",
+        text_attention=True,
+        attention_words=["ingen ringer", "Ingen ringer"],
+        answered_at=NOW - timedelta(days=200),
+    )
+    autumn = colleague(
+        response_id=3,
+        picked_reason="attention",
+        text_attention=True,
+        attention_words=["ingen ringer", "bortglömda"],
+        answered_at=NOW - timedelta(days=40),
+    )
+    verdict = judge(price(), AccountFacts(), [autumn, spring], NOW)
+    [signal] = verdict.signals
+    assert signal.signal == "colleague_attention"
+    day = (NOW - timedelta(days=40)).strftime("%Y-%m-%d")
+    earlier = (NOW - timedelta(days=200)).strftime("%Y-%m-%d")
+    assert signal.detail == (
+        f"Per Ek picked attention on {day} and wrote of attention on {earlier}: "
+        '"ingen ringer", "bortglömda"'
+    )
+    assert verdict.strength == 1
+
+
+def test_own_words_are_quoted_once():
+    answer = price(text_attention=True, attention_words=("nobody calls", "Nobody calls", "slow"))
+    [signal] = judge(answer, AccountFacts(), [], NOW).signals
+    assert signal.detail.endswith(': "nobody calls", "slow"')
+
+
+def test_an_account_is_as_strong_as_its_strongest_cover():
+    weak = price(response_id=1, contact_id=1, contact="A", felt_prioritised=1)
+    strong = price(
+        response_id=2, contact_id=2, contact="B", felt_prioritised=1, text_attention=True
+    )
+    verdict = judge_account([weak, strong], AccountFacts(), colleagues=(), now=NOW)
+    assert verdict.strength == 2 and verdict.strongest.answer.contact == "B"
+    assert judge_account([price()], AccountFacts(), now=NOW).strength_json() is None
+
+
+def test_an_account_names_each_persons_own_words_once():
+    spring = price(
+        response_id=1,
+        text_attention=True,
+        attention_words=["nobody calls"],
+        answered_at=NOW - timedelta(days=200),
+    )
+    autumn = price(
+        response_id=2, text_attention=True, attention_words=["Nobody calls", "forgotten"]
+    )
+    verdict = judge_account([spring, autumn], AccountFacts(), colleagues=(), now=NOW)
+    assert [v.is_cover for v in verdict.verdicts] == [True, True]
+    assert [signal.detail for signal in verdict.evidence] == [
+        'Anna Berg\'s own words also speak of attention: "nobody calls", "forgotten"'
+    ]

@@ -6,9 +6,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.columns import UTCDateTime, one_of, utcnow
 from surveys.extensions import db
+from surveys.reasons.nlp.labels import LANGUAGES
 
 ROLES = ("decision_maker", "influencer", "user")
-LANGUAGES = ("sv", "nb", "en")
 ACCOUNT_STATUSES = ("active", "churned")
 
 

@@ -6,9 +6,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from surveys.accounts.models import Account, Contact
 from surveys.columns import UTCDateTime, one_of, utcnow
 from surveys.extensions import db
+from surveys.reasons.nlp.labels import REASONS
 
 SURVEY_KINDS = ("nps", "exit")
-REASONS = ("price", "attention", "product", "other")
 COMMENT_MAX_LENGTH = 5000
 # "How often did your account manager contact you in the last six months?"
 MANAGER_CONTACT = ("never", "once", "several")
@@ -130,7 +130,9 @@ class Response(db.Model):
 
 class ResponseReason(db.Model):
     """The classifier's score for one reason in a response's comment; ``found`` when it
-    is over the classifier's threshold, with the words that decided it."""
+    is over the classifier's threshold, with the words that decided it (``evidence``), and
+    the words that only named it and set it aside (``set_aside``: "no complaints about
+    support", "the price was fine, but ...")."""
 
     __tablename__ = "response_reasons"
     __table_args__ = (sa.CheckConstraint(one_of("reason", REASONS), name="reason"),)
@@ -142,3 +144,6 @@ class ResponseReason(db.Model):
     score: Mapped[float] = mapped_column(sa.Float)
     found: Mapped[bool] = mapped_column(sa.Boolean, index=True)
     evidence: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    set_aside: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )

@@ -11,8 +11,8 @@ reasons = AppGroup("reasons", help="The reason classifier and the price-as-cover
 @reasons.command("train")
 def train_command() -> None:
     """Rebuild the classifier's model file from the training corpus."""
-    from surveys.reasons.evaluation import format_report
-    from surveys.reasons.training import MODEL_PATH, train, write_model
+    from surveys.reasons.nlp.evaluation import format_report
+    from surveys.reasons.nlp.training import MODEL_PATH, train, write_model
 
     click.echo("Training on surveys/reasons/data (cross-validating first) ...")
     result = train()
@@ -25,6 +25,10 @@ def train_command() -> None:
         f"{reason} {value:.3f}" for reason, value in result.model["thresholds"].items()
     )
     click.echo(f"\nThresholds for a second reason: {thresholds}")
+    parts = ", ".join(
+        f"{reason} {value:g}" for reason, value in result.model["part_weights"].items()
+    )
+    click.echo(f"Weight of the strongest complaining clause beside the whole text: {parts}")
     click.echo(f"Wrote {MODEL_PATH} ({len(result.model['weights'])} weights).")
 
 
@@ -36,10 +40,11 @@ def train_command() -> None:
     help="Pass each row's lang to the classifier as the contact's language.",
 )
 def evaluate_command(file: str, use_language_hint: bool) -> None:
-    """Top-1 accuracy, macro-F1 and a confusion table for a labelled CSV file
-    (columns text, lang, labels; labels joined by '|')."""
-    from surveys.reasons.classifier import get_classifier
-    from surveys.reasons.evaluation import Prediction, evaluate, format_report, read_examples
+    """Top-1 accuracy, macro-F1, exact-set accuracy, the spurious-attention rate and a
+    confusion table for a labelled CSV file (columns text, lang, labels; labels joined
+    by '|')."""
+    from surveys.reasons.nlp.evaluation import Prediction, evaluate, format_report, read_examples
+    from surveys.reasons.nlp.model import get_classifier
 
     try:
         examples = read_examples(file)
@@ -73,7 +78,7 @@ def evaluate_command(file: str, use_language_hint: bool) -> None:
 def classify_command(source: TextIO, language_hint: str | None) -> None:
     """Classify one text per line of SOURCE (default: standard input); write one JSON
     object per line."""
-    from surveys.reasons.classifier import get_classifier
+    from surveys.reasons.nlp.model import get_classifier
 
     classifier = get_classifier()
     for line in source:
@@ -100,10 +105,17 @@ def reclassify_command() -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Answers from this date (YYYY-MM-DD; default: the last 12 months).",
 )
+@click.option(
+    "--min-signals",
+    type=click.IntRange(1, 4),
+    default=1,
+    show_default=True,
+    help="Count a price-as-cover verdict only on this many independent signals.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def report_command(since: datetime | None, as_json: bool) -> None:
+def report_command(since: datetime | None, min_signals: int, as_json: bool) -> None:
     """Stated against found reasons, the share of price answers that are a cover, and each
-    account's verdict with its evidence."""
+    account's verdict with its strength and evidence."""
     from flask import current_app
 
     from surveys.auth.access import Scope
@@ -115,7 +127,9 @@ def report_command(since: datetime | None, as_json: bool) -> None:
         if since
         else datetime.now(UTC) - timedelta(days=current_app.config["REPORT_WINDOW_DAYS"])
     )
-    result = reasons_report(db.session, ReasonFilters(scope=Scope.system(), since=start))
+    result = reasons_report(
+        db.session, ReasonFilters(scope=Scope.system(), since=start, min_signals=min_signals)
+    )
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False))
         return
@@ -132,6 +146,9 @@ def report_command(since: datetime | None, as_json: bool) -> None:
         verdict = {True: "PRICE AS COVER", False: "price, no cover signal", None: "-"}[
             row.verdict.price_is_cover
         ]
+        strongest = row.verdict.strongest
+        if strongest is not None:
+            verdict += f" ({strongest.strength} of 4 signals: {', '.join(strongest.sources)})"
         click.echo(f"{row.account.external_id:<10} {row.account.name[:36]:<36} {verdict}")
         for signal in row.verdict.evidence:
             click.echo(f"    {signal.signal}: {signal.detail}")

@@ -13,7 +13,12 @@ cover when at least one attention signal stands beside it:
    detractor follow-up at the account was left open more than 14 days.
 
 Every verdict lists the signals that fired, with the words or figures, so a person can
-check it. Missing data never fires a signal.
+check it, each colleague once and each quoted word once. Missing data never fires a signal.
+
+A verdict's *strength* is how many of the four independent sources above fired: its own
+words, its own answers (signal 2, both halves), its colleagues (however many), the account
+(signal 4, either half). A cover on one source can be one misread sentence; the reasons page
+can show only verdicts on at least ``STRONG`` of them.
 
 Price and attention count here as complaints. A promoter (NPS 9-10) who picks price
 ("a fair price") states no price complaint, and a promoter who praises their account
@@ -32,6 +37,16 @@ LOW_PRIORITY = (1, 2)
 NO_MANAGER_CONTACT = "never"
 QUOTES_SHOWN = 3
 PROMOTER = 9
+# The independent source each signal comes from; a verdict's strength counts the sources.
+SOURCES = {
+    "text_attention": "own_words",
+    "low_attention_answers": "own_answers",
+    "colleague_attention": "colleagues",
+    "account_neglected": "account",
+    "follow_up_open": "account",
+}
+# "Only verdicts with at least two signals" on the reasons page.
+STRONG = 2
 
 
 @dataclass(frozen=True)
@@ -91,15 +106,45 @@ class Verdict:
     is_cover: bool | None
     signals: tuple[Signal, ...] = ()
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The independent sources that fired, in the order of the signals."""
+        return tuple(dict.fromkeys(SOURCES[signal.signal] for signal in self.signals))
+
+    @property
+    def strength(self) -> int:
+        """How many independent sources fired (0 to 4)."""
+        return len(self.sources)
+
+    def strength_json(self) -> dict[str, object]:
+        return {"signals": self.strength, "which": list(self.sources)}
+
 
 def _quoted(words: Iterable[str]) -> str:
-    """': "a", "b"' to end a detail with the words that decided it, or nothing."""
-    shown = ", ".join(f'"{word}"' for word in list(words)[:QUOTES_SHOWN])
+    """': "a", "b"' to end a detail with the words that decided it, each once, or
+    nothing."""
+    unique = list({word.casefold(): word for word in reversed(list(words))}.values())[::-1]
+    shown = ", ".join(f'"{word}"' for word in unique[:QUOTES_SHOWN])
     return f": {shown}" if shown else ""
 
 
 def _day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d")
+
+
+def _colleague_detail(answers: Sequence[Answer]) -> str:
+    """ "Per Ek picked attention on 2026-03-01 and wrote of attention on 2026-09-02: "..."":
+    what one colleague said of attention, in all their answers, each word once."""
+    answers = sorted(answers, key=lambda colleague: colleague.answered_at)
+    picked = [colleague for colleague in answers if colleague.picked_reason == "attention"]
+    wrote = [colleague for colleague in answers if colleague.picked_reason != "attention"]
+    said = [
+        f"{how} on {', '.join(dict.fromkeys(_day(one.answered_at) for one in group))}"
+        for how, group in (("picked attention", picked), ("wrote of attention", wrote))
+        if group
+    ]
+    words = [word for colleague in answers for word in colleague.attention_words]
+    return f"{answers[0].contact} {' and '.join(said)}{_quoted(words)}"
 
 
 def judge(
@@ -137,19 +182,16 @@ def judge(
             )
         )
 
+    # One signal per colleague, however many of their answers speak of attention.
+    by_colleague: dict[int, list[Answer]] = {}
     for colleague in colleagues:
         if colleague.contact_id == answer.contact_id or not colleague.gives_attention:
             continue
         if abs(colleague.answered_at - answer.answered_at) > COLLEAGUE_WINDOW:
             continue
-        how = "picked attention" if colleague.picked_reason == "attention" else "wrote of attention"
-        signals.append(
-            Signal(
-                "colleague_attention",
-                f"{colleague.contact} {how} on {_day(colleague.answered_at)}"
-                f"{_quoted(colleague.attention_words)}",
-            )
-        )
+        by_colleague.setdefault(colleague.contact_id, []).append(colleague)
+    for answers in by_colleague.values():
+        signals.append(Signal("colleague_attention", _colleague_detail(answers)))
 
     reference = answer.answered_at
     if account.churned_at is not None and account.churned_at < reference:
@@ -181,11 +223,26 @@ def judge(
 
 @dataclass(frozen=True)
 class AccountVerdict:
-    """An account is "price as cover" when any of its price answers is."""
+    """An account is "price as cover" when any of its price answers is; its strength is
+    that of its strongest cover."""
 
     price_is_cover: bool | None
     evidence: tuple[Signal, ...]
     verdicts: tuple[Verdict, ...]
+
+    @property
+    def strongest(self) -> Verdict | None:
+        covers = [verdict for verdict in self.verdicts if verdict.is_cover]
+        return max(covers, key=lambda verdict: verdict.strength) if covers else None
+
+    @property
+    def strength(self) -> int:
+        strongest = self.strongest
+        return strongest.strength if strongest else 0
+
+    def strength_json(self) -> dict[str, object] | None:
+        strongest = self.strongest
+        return strongest.strength_json() if strongest else None
 
 
 def judge_account(
@@ -201,9 +258,27 @@ def judge_account(
     stated = [verdict for verdict in verdicts if verdict.is_cover is not None]
     if not stated:
         return AccountVerdict(None, (), verdicts)
-    evidence = tuple(
-        dict.fromkeys(
-            signal for verdict in stated if verdict.is_cover for signal in verdict.signals
-        )
-    )
-    return AccountVerdict(any(verdict.is_cover for verdict in stated), evidence, verdicts)
+    # The account's evidence names each person's own words once, however many of their
+    # answers are covers, and every other signal once.
+    lines: list[Signal] = []
+    own_words: dict[int, tuple[int, list[str]]] = {}  # contact -> (line, words so far)
+    for verdict in stated:
+        if not verdict.is_cover:
+            continue
+        for signal in verdict.signals:
+            if signal.signal != "text_attention":
+                if signal not in lines:
+                    lines.append(signal)
+                continue
+            answer = verdict.answer
+            if answer.contact_id not in own_words:
+                own_words[answer.contact_id] = (len(lines), list(answer.attention_words))
+                lines.append(signal)
+                continue
+            line, words = own_words[answer.contact_id]
+            words.extend(answer.attention_words)
+            lines[line] = Signal(
+                "text_attention",
+                f"{answer.contact}'s own words also speak of attention{_quoted(words)}",
+            )
+    return AccountVerdict(any(verdict.is_cover for verdict in stated), tuple(lines), verdicts)

@@ -6,8 +6,10 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
-from surveys.accounts.models import LANGUAGES, ROLES
+from surveys.accounts.models import ROLES
 from surveys.campaigns.models import SURVEY_KINDS
+from surveys.reasons.cover import STRONG
+from surveys.reasons.nlp.labels import LANGUAGES
 
 ANY = SelectChoice("", "any")
 # The dates a filter may name: wide enough for any report, narrow enough that "the whole of
@@ -51,6 +53,16 @@ class ReasonFilterForm(FlaskForm):
     )
     kind = SelectField(
         "Survey", choices=[ANY, *(SelectChoice(kind) for kind in SURVEY_KINDS)], default=""
+    )
+    # A price-as-cover verdict on one source can be one misread sentence.
+    min_signals = SelectField(
+        "Price-as-cover verdicts",
+        choices=[
+            SelectChoice("", "all"),
+            SelectChoice(str(STRONG), f"only on at least {STRONG} signals"),
+            SelectChoice(str(STRONG + 1), f"only on at least {STRONG + 1} signals"),
+        ],
+        default="",
     )
 
     def validate_until(self, field: DateField) -> None:

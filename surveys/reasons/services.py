@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from surveys.accounts.models import Account, Contact
 from surveys.auth.access import Scope, visible_account_ids
-from surveys.campaigns.models import REASONS, Campaign, Invitation, Response, ResponseReason
+from surveys.campaigns.models import Campaign, Invitation, Response, ResponseReason
 from surveys.columns import utcnow
-from surveys.reasons.classifier import MODEL_PATH, get_classifier
 from surveys.reasons.cover import (
     COLLEAGUE_WINDOW,
     AccountFacts,
@@ -24,6 +23,8 @@ from surveys.reasons.cover import (
     Answer,
     judge_account,
 )
+from surveys.reasons.nlp.labels import REASONS
+from surveys.reasons.nlp.model import MODEL_PATH, get_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ def classify_comment(
     comment: str | None, language_hint: str | None, now: datetime
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     """What the classifier reads in a comment, as the response's columns and its
-    response_reasons rows (without response_id). No comment: no rows."""
+    response_reasons rows (without response_id): per reason its score, whether it was
+    found, the words that decided it and the words that named it only to set it aside. No
+    comment: no rows."""
     columns: dict[str, object] = {
         "text_language": None,
         "text_reason": None,
@@ -65,6 +68,7 @@ def classify_comment(
             "score": result.scores[reason],
             "found": reason in result.reasons,
             "evidence": result.evidence.get(reason, []),
+            "set_aside": result.set_aside_words(reason),
         }
         for reason in REASONS
     ]
@@ -120,7 +124,9 @@ def reclassify_all(
 @dataclass(frozen=True)
 class ReasonFilters:
     """Which answers a reasons report reads: always those of the accounts ``scope`` sees
-    (so no report can forget it). ``since``/``until`` bound answered_at."""
+    (so no report can forget it). ``since``/``until`` bound answered_at, and
+    ``min_signals`` is how many independent signals a price-as-cover verdict needs to count
+    (1, DESIGN.md's rule; 2 shows only verdicts that do not rest on one source)."""
 
     scope: Scope
     since: datetime | None = None
@@ -130,6 +136,7 @@ class ReasonFilters:
     language: str | None = None
     kind: str | None = None
     account_external_id: str | None = None
+    min_signals: int = 1
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,20 @@ class AccountReasons:
             "stated": self.stated,
             "found": self.found,
             "price_is_cover": self.verdict.price_is_cover,
+            "strength": self.verdict.strength_json(),
             "evidence": [signal.as_json() for signal in self.verdict.evidence],
+            "verdicts": [
+                {
+                    "response_id": verdict.answer.response_id,
+                    "contact": verdict.answer.contact,
+                    "answered_at": verdict.answer.answered_at.isoformat(),
+                    "price_is_cover": verdict.is_cover,
+                    "strength": verdict.strength_json(),
+                    "signals": [signal.as_json() for signal in verdict.signals],
+                }
+                for verdict in self.verdict.verdicts
+                if verdict.is_cover is not None
+            ],
         }
 
 
@@ -166,6 +186,7 @@ class ReasonsReport:
     def as_json(self) -> dict:
         return {
             "since": self.filters.since.isoformat() if self.filters.since else None,
+            "min_signals": self.filters.min_signals,
             "stated": self.stated,
             "found": self.found,
             "price_answers": self.price_answers,
@@ -263,7 +284,9 @@ def reasons_report(
     session: Session, filters: ReasonFilters, now: datetime | None = None
 ) -> ReasonsReport:
     """Stated reasons (picked) against found reasons (the classifier's), the share of
-    price answers that are covers, and each account's verdict with its evidence."""
+    price answers that are covers, and each account's verdict with its evidence and
+    strength. With ``filters.min_signals`` above 1, a cover counts only on that many
+    independent signals, and only accounts with such a verdict are listed."""
     now = now or utcnow()
     base = _filtered(
         sa.select(Response.id)
@@ -340,7 +363,11 @@ def reasons_report(
         for answer_verdict in verdict.verdicts:
             if answer_verdict.is_cover is not None:
                 price_answers += 1
-                price_covers += answer_verdict.is_cover
+                price_covers += bool(
+                    answer_verdict.is_cover and answer_verdict.strength >= filters.min_signals
+                )
+        if filters.min_signals > 1 and verdict.strength < filters.min_signals:
+            continue  # the page shows only verdicts on enough independent signals
         rows.append(
             AccountReasons(
                 account,
@@ -381,16 +408,25 @@ class Verbatim:
     polarity: float | None
     felt_prioritised: int | None
     manager_contact: str | None
-    # (reason, score, found, evidence words), highest score first
-    text_reasons: list[tuple[str, float, bool, list[str]]]
+    # (reason, score, found, evidence words, set-aside words), highest score first
+    text_reasons: list[tuple[str, float, bool, list[str], list[str]]]
 
     @property
     def found(self) -> list[str]:
-        return [reason for reason, _score, found, _words in self.text_reasons if found]
+        return [reason for reason, _score, found, _words, _aside in self.text_reasons if found]
 
     @property
     def evidence_words(self) -> list[str]:
-        return [word for _r, _s, found, words in self.text_reasons if found for word in words]
+        return [word for _r, _s, found, words, _a in self.text_reasons if found for word in words]
+
+    @property
+    def set_aside(self) -> list[tuple[str, list[str]]]:
+        """The reasons the comment named without complaining of them, with their words."""
+        return [(reason, aside) for reason, _s, _f, _w, aside in self.text_reasons if aside]
+
+    @property
+    def set_aside_words(self) -> list[str]:
+        return [word for _reason, words in self.set_aside for word in words]
 
 
 VERBATIMS_SHOWN = 300
@@ -429,7 +465,9 @@ def verbatims(
         .where(ResponseReason.response_id.in_([response.id for response, *_ in rows] or [-1]))
         .order_by(ResponseReason.score.desc())
     ):
-        reasons[row.response_id].append((row.reason, row.score, row.found, list(row.evidence)))
+        reasons[row.response_id].append(
+            (row.reason, row.score, row.found, list(row.evidence), list(row.set_aside))
+        )
     return [
         Verbatim(
             response_id=response.id,

@@ -1,6 +1,7 @@
 """The CX team's reasons page: stated against found reasons, price as cover, verbatims."""
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -9,10 +10,10 @@ from markupsafe import Markup, escape
 
 from surveys.accounts.services import get_account
 from surveys.auth.access import STAFF, blueprint_access, current_scope
-from surveys.campaigns.models import REASONS
 from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.reasons.forms import ReasonFilterForm
+from surveys.reasons.nlp.labels import REASONS
 from surveys.reasons.services import ReasonFilters, reasons_report, segments, verbatims
 
 blueprint = blueprint_access(Blueprint("reasons", __name__, url_prefix="/reasons"), STAFF)
@@ -47,6 +48,7 @@ def _filters(account_external_id: str | None = None) -> tuple[ReasonFilterForm, 
         language=form.language.data or None,
         kind=form.kind.data or None,
         account_external_id=account_external_id,
+        min_signals=int(form.min_signals.data or 1),
     )
 
 
@@ -58,25 +60,31 @@ def _query(**changes: str) -> str:
 
 
 @blueprint.app_template_filter("highlight")
-def highlight(text: str | None, words: list[str]) -> Markup:
-    """The text, escaped, with every evidence word or phrase in <mark>."""
+def highlight(text: str | None, words: Sequence[str], set_aside: Sequence[str] = ()) -> Markup:
+    """The text, escaped, with every evidence word or phrase in <mark>, and every word that
+    only named a topic it set aside in <mark class="set-aside">; evidence wins an overlap."""
     if not text:
         return Markup("")
-    spans: list[tuple[int, int]] = []
-    for word in sorted(set(words), key=len, reverse=True):
-        pattern = r"(?<!\w)" + re.escape(word) + r"(?!\w)"
-        spans.extend(match.span() for match in re.finditer(pattern, text, re.IGNORECASE))
+    spans: list[tuple[int, int, bool]] = []  # (start, end, is evidence)
+    for group, evidence in ((words, True), (set_aside, False)):
+        for word in sorted(set(group), key=len, reverse=True):
+            pattern = r"(?<!\w)" + re.escape(word) + r"(?!\w)"
+            spans.extend(
+                (*match.span(), evidence) for match in re.finditer(pattern, text, re.IGNORECASE)
+            )
     spans.sort()
-    merged: list[list[int]] = []
-    for start, end in spans:
+    merged: list[list] = []
+    for start, end, evidence in spans:
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] = merged[-1][2] or evidence
         else:
-            merged.append([start, end])
+            merged.append([start, end, evidence])
     parts, position = [], 0
-    for start, end in merged:
+    for start, end, evidence in merged:
+        opening = Markup("<mark>") if evidence else Markup('<mark class="set-aside">')
         parts.append(escape(text[position:start]))
-        parts.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        parts.append(opening + escape(text[start:end]) + Markup("</mark>"))
         position = end
     parts.append(escape(text[position:]))
     return Markup("").join(parts)

@@ -9,9 +9,10 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import compress
 from typing import NamedTuple
 
-LANGUAGES = ("sv", "nb", "en")
+from surveys.reasons.nlp.labels import LANGUAGES
 
 # A word: letters and digits, with inner apostrophes ("didn't"); or a currency or percent sign.
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[$€£%]")
@@ -230,7 +231,13 @@ def _word_features(word: str) -> tuple[str, ...]:
 
 
 def _letter_words(tokens: list[Token]) -> list[str]:
-    return [token.lower for token in tokens if _LETTER.search(token.lower)]
+    words = [token.lower for token in tokens]
+    return list(compress(words, map(_has_letter, words)))
+
+
+@lru_cache(maxsize=65536)
+def _has_letter(word: str) -> bool:
+    return _LETTER.search(word) is not None
 
 
 def language_features(text: str) -> dict[str, float]:
@@ -262,7 +269,7 @@ HINT_MARGIN = 0.2
 
 class LanguageModel:
     """Logistic-regression weights over ``language_features`` (trained by
-    ``surveys.reasons.training``, stored in the model file)."""
+    ``surveys.reasons.nlp.training``, stored in the model file)."""
 
     def __init__(self, weights: dict[str, list[float]], intercepts: list[float]) -> None:
         self.weights = weights
