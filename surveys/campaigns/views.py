@@ -10,6 +10,7 @@ from flask import (
     url_for,
 )
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from surveys.accounts.models import LANGUAGES
 from surveys.auth.access import CX, blueprint_access
@@ -54,7 +55,9 @@ def _campaign_form() -> tuple[CampaignForm, dict]:
     """The new-campaign form with the churned accounts an exit campaign can pick from."""
     churned = {account.external_id: account for account in churned_accounts(db.session)}
     form = CampaignForm()
-    form.accounts.choices = [(account.external_id, account.name) for account in churned.values()]
+    form.accounts.choices = [
+        SelectChoice(account.external_id, account.name) for account in churned.values()
+    ]
     return form, churned
 
 

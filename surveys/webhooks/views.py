@@ -5,6 +5,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, URLField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from surveys.auth.access import ADMIN, blueprint_access
@@ -27,7 +28,7 @@ class EndpointForm(FlaskForm):
     url = URLField("URL", validators=[DataRequired("Give the URL to POST to.")])
     events = SelectMultipleField(
         "Events",
-        choices=[(event, event) for event in EVENTS],
+        choices=[SelectChoice(event) for event in EVENTS],
         default=list(EVENTS),
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
