@@ -75,6 +75,10 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(outbox)
     register_error_handlers(app)
 
+    from surveys.reports.nps import signed
+
+    app.add_template_filter(signed)
+
     @app.get("/")
     @access(STAFF)
     def index() -> Response:

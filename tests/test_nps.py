@@ -13,6 +13,7 @@ from surveys.reports.nps import (
     net_promoter_score,
     nps_variance,
     score_category,
+    signed,
     summarise,
     wald_interval,
     wald_standard_error,
@@ -117,3 +118,40 @@ def test_adding_a_promoter_never_lowers_nps(triple):
     assert adjusted_wald_interval(promoters + 1, passives, detractors).centre >= (
         adjusted_wald_interval(promoters, passives, detractors).centre
     )
+
+
+def test_a_band_is_only_as_sure_as_its_interval():
+    small = summarise(4, 1, 0)  # five answers: NPS 80, the interval spans several bands
+    assert small.band == "world_class" and not small.band_certain
+    assert small.band_label == "World class?"
+    assert small.band_reason == (
+        "indicative: the 95% interval, +4 to +96, spans positive to world class"
+    )
+    large = summarise(900, 100, 0)  # the interval lies inside world class
+    assert large.band == "world_class" and large.band_certain
+    assert (large.band_label, large.band_reason) == ("World class", None)
+    assert summarise(1, 1, 0).band_label is None  # under three answers: no band at all
+
+
+def test_zero_reads_as_zero():
+    assert [signed(value) for value in (0.0, -0.4, 0.4, 23.4, -7.6, None)] == [
+        "0",
+        "0",
+        "0",
+        "+23",
+        "-8",
+        "–",
+    ]
+
+
+def test_the_accounts_page_marks_an_indicative_band(client, runner, make_account, smtp_sink):
+    from tests.helpers import create_campaign, send, token_of
+
+    made = make_account("en", "en", "en", "en", "en", external_id="FIVE", name="Five AB")
+    send(runner, create_campaign(runner))
+    for message, score in zip(smtp_sink.messages, ("10", "10", "10", "10", "8"), strict=True):
+        client.post(f"/r/{token_of(message)}", data={"score": score})
+    page = client.get("/accounts/FIVE").get_data(as_text=True)
+    assert "World class?" in page and "indicative: the 95% interval" in page
+    assert "+0" not in page
+    assert made

@@ -160,3 +160,106 @@ def test_account_page_tells_exit_answers_apart(runner, client, make_account, smt
     assert "felt prioritised 2/5" in text and "manager contact: never" in text
     # an exit answer's come-back score is no NPS
     assert report(runner, "--account", "LEFT")["accounts"][0]["n"] == 0
+
+
+# --- NPS over time -------------------------------------------------------------------------
+
+
+def answered_on(app, client, smtp_sink, scores_by_month, role="user"):
+    """Answers at given months: {"2026-01": [10, 9, 3], ...}, one contact each."""
+    from surveys.campaigns.models import Response
+
+    tokens = [token_of(message) for message in smtp_sink.messages]
+    dates = []
+    for month, scores in scores_by_month.items():
+        for score in scores:
+            dates.append((f"{month}-15T12:00:00+00:00", score))
+    assert len(tokens) >= len(dates)
+    for token, (moment, score) in zip(tokens, dates, strict=False):
+        assert client.post(f"/r/{token}", data={"score": str(score)}).status_code == 303
+        with app.app_context():
+            response_id = db.session.scalar(sa.select(Response.id).order_by(Response.id.desc()))
+            db.session.execute(
+                sa.update(Response)
+                .where(Response.id == response_id)
+                .values(answered_at=datetime.fromisoformat(moment))
+            )
+            db.session.commit()
+
+
+def trend(runner, *options):
+    result = runner.invoke(args=["report", "trend", "--json", *options])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_nps_over_time_per_month_and_quarter(app, runner, client, make_account, smtp_sink):
+    make_account(*(["en"] * 12), external_id="T1", segment="SMB")
+    send(runner, create_campaign(runner))
+    answered_on(
+        app,
+        client,
+        smtp_sink,
+        {"2026-01": [10, 10, 10, 9], "2026-02": [3, 2, 10, 8], "2026-04": [10, 10, 10, 10]},
+    )
+    monthly = trend(runner)
+    [series] = monthly["series"]
+    assert [point["period"] for point in series["points"]] == ["2026-01", "2026-02", "2026-04"]
+    january, february, april = series["points"]
+    assert (january["nps"], january["n"], january["change"]) == (100.0, 4, None)
+    assert (february["nps"], february["change"]) == (-25.0, -125.0)
+    assert february["change_significant"] is True
+    assert january["band"] == "world_class" and january["band_indicative"] is True
+    quarterly = trend(runner, "--period", "quarter")
+    assert [p["period"] for p in quarterly["series"][0]["points"]] == ["2026-Q1", "2026-Q2"]
+    assert quarterly["series"][0]["points"][0]["n"] == 8
+
+
+def test_nps_over_time_by_group_and_only_what_the_scope_sees(
+    app, runner, client, make_account, smtp_sink, make_user
+):
+    make_account(
+        *(["en"] * 3), external_id="MINE", name="Mine AB", account_manager_email="am@x.example"
+    )
+    make_account(*(["en"] * 3), external_id="THEIRS", name="Theirs AB")
+    send(runner, create_campaign(runner))
+    answered_on(app, client, smtp_sink, {"2026-03": [10, 10, 10, 2, 2, 2]})
+    by_account = trend(runner, "--by", "account")
+    assert {series["label"] for series in by_account["series"]} == {"Mine AB", "Theirs AB"}
+    from surveys.auth.access import Scope
+    from surveys.reports.queries import AnswerFilters
+    from surveys.reports.trends import nps_trend
+
+    with app.app_context():
+        scoped = nps_trend(
+            db.session,
+            AnswerFilters(scope=Scope(1, "am@x.example", "account_manager")),
+            by="account",
+        )
+    assert [series.label for series in scoped.series] == ["Mine AB"]
+    bad = runner.invoke(args=["report", "trend", "--by", "colour"])
+    assert bad.exit_code != 0 and "'colour' is not one of" in bad.output
+
+
+def test_one_contact_one_vote_in_each_period(app, runner, client, make_account, smtp_sink):
+    from surveys.campaigns.models import Response
+
+    make_account("en", external_id="VOTE")
+    first = create_campaign(runner)
+    send(runner, first)
+    second = create_campaign(runner)
+    send(runner, second)
+    for message, (score, day) in zip(
+        smtp_sink.messages, ((2, "2026-05-03"), (10, "2026-05-20")), strict=True
+    ):
+        client.post(f"/r/{token_of(message)}", data={"score": str(score)})
+        with app.app_context():
+            response_id = db.session.scalar(sa.select(Response.id).order_by(Response.id.desc()))
+            db.session.execute(
+                sa.update(Response)
+                .where(Response.id == response_id)
+                .values(answered_at=datetime.fromisoformat(f"{day}T10:00:00+00:00"))
+            )
+            db.session.commit()
+    [point] = trend(runner)["series"][0]["points"]
+    assert (point["n"], point["nps"]) == (1, 100.0)  # the latest answer of May counts

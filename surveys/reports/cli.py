@@ -6,7 +6,10 @@ from flask.cli import AppGroup
 
 from surveys.auth.access import Scope
 from surveys.extensions import db
+from surveys.reports.nps import signed
+from surveys.reports.queries import PERIODS, AnswerFilters
 from surveys.reports.services import nps_report
+from surveys.reports.trends import BREAKDOWNS, nps_trend
 
 report = AppGroup("report", help="Reports for the CX team.")
 
@@ -42,3 +45,28 @@ def nps_command(account_id: str | None, as_json: bool, window_days: int | None) 
             f"{row['account_id']:<12} {row['name'][:32]:<32} {nps:>6} {row['n']:>4}  "
             f"{interval:<15} {row['band'] or ''}"
         )
+
+
+@report.command("trend")
+@click.option("--period", type=click.Choice(PERIODS), default="month", show_default=True)
+@click.option("--by", type=click.Choice(tuple(BREAKDOWNS)), default=None, help="One line a group.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def trend_command(period: str, by: str | None, as_json: bool) -> None:
+    """NPS per month or quarter, each point with its 95% interval and whether it changed
+    significantly from the group's previous period."""
+    result = nps_trend(db.session, AnswerFilters(scope=Scope.system()), period=period, by=by)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        return
+    for series in result.series:
+        click.echo(series.label)
+        for point in series.points:
+            summary = point.summary
+            change = ""
+            if point.change is not None:
+                mark = "significant" if point.change_significant else "not significant"
+                change = f"  change {signed(point.change)} ({mark})"
+            click.echo(
+                f"  {point.period:<8} NPS {signed(summary.nps):>4}  n {summary.n:>4}  "
+                f"[{signed(summary.ci_low)}, {signed(summary.ci_high)}]{change}"
+            )

@@ -15,6 +15,12 @@ PSEUDO_DETRACTORS = 0.75
 # With fewer answers an account shows its answers but no band.
 MIN_ANSWERS_FOR_BAND = 3
 BANDS = ((75, "world_class"), (50, "excellent"), (0, "positive"))
+BAND_NAMES = {
+    "world_class": "World class",
+    "excellent": "Excellent",
+    "positive": "Positive",
+    "at_risk": "At risk",
+}
 
 
 def score_category(score: int) -> str:
@@ -118,6 +124,40 @@ class NPSSummary:
     def n(self) -> int:
         return self.promoters + self.passives + self.detractors
 
+    @property
+    def band_certain(self) -> bool:
+        """Whether the whole 95% interval lies in the band: a band is only as sure as its
+        interval, and one that spans several bands reads as indicative."""
+        if self.band is None:
+            return False
+        return band(self.ci_low, self.n) == band(self.ci_high, self.n) == self.band
+
+    @property
+    def band_label(self) -> str | None:
+        """ "Excellent", or "Excellent?" when the interval spans more than one band."""
+        if self.band is None:
+            return None
+        return BAND_NAMES[self.band] + ("" if self.band_certain else "?")
+
+    @property
+    def band_reason(self) -> str | None:
+        """Why a band is indicative, in words."""
+        if self.band is None or self.band_certain:
+            return None
+        low, high = band(self.ci_low, self.n), band(self.ci_high, self.n)
+        return (
+            f"indicative: the 95% interval, {signed(self.ci_low)} to {signed(self.ci_high)}, "
+            f"spans {BAND_NAMES[low].lower()} to {BAND_NAMES[high].lower()}"
+        )
+
+
+def signed(value: float | None) -> str:
+    """An NPS as people write it: +23, -7, and 0 (never +0 or -0)."""
+    if value is None:
+        return "–"
+    rounded = round(value)
+    return "0" if rounded == 0 else f"{rounded:+d}"
+
 
 def summarise(promoters: int, passives: int, detractors: int) -> NPSSummary:
     answered = promoters + passives + detractors
@@ -134,3 +174,28 @@ def summarise(promoters: int, passives: int, detractors: int) -> NPSSummary:
         round(100 * interval.high, 1),
         band(nps, answered),
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of NPS between two groups (two periods), as proportions: ``difference`` is
+    later minus earlier, from -2 to 2."""
+
+    difference: float
+    standard_error: float
+    # None when both groups have no variance (every answer alike in each)
+    z: float | None
+    significant: bool
+
+
+def compare(earlier: tuple[int, int, int], later: tuple[int, int, int], z: float = Z_95) -> Change:
+    """The two-sample Wald test of DESIGN.md: each NPS with the variance of one answer coded
+    +1/0/-1 (p + d - (p - d)^2), se of the difference sqrt(var1/n1 + var2/n2), significant
+    when |difference| > z * se (95% by default). Groups are (promoters, passives,
+    detractors). When neither group varies, any difference is significant."""
+    difference = net_promoter_score(*later) - net_promoter_score(*earlier)
+    error = math.sqrt(nps_variance(*earlier) / sum(earlier) + nps_variance(*later) / sum(later))
+    if error == 0:
+        return Change(difference, 0.0, None, difference != 0)
+    statistic = difference / error
+    return Change(difference, error, statistic, abs(statistic) > z)

@@ -110,4 +110,4 @@ def period_of(column: sa.ColumnElement, period: str, dialect: str) -> sa.ColumnE
     if period == "month":
         return sa.func.strftime("%Y-%m", column)
     month = sa.cast(sa.func.strftime("%m", column), sa.Integer)
-    return sa.func.strftime("%Y", column) + "-Q" + sa.cast((month + 2) / 3, sa.String)
+    return sa.func.strftime("%Y", column) + "-Q" + sa.cast((month + 2) // 3, sa.String)

@@ -63,6 +63,8 @@ def _summary_json(summary: NPSSummary, response_rate: float | None) -> dict:
         "ci_low": summary.ci_low,
         "ci_high": summary.ci_high,
         "band": summary.band,
+        # The interval spans more than one band: read the band as "Excellent?".
+        "band_indicative": summary.band is not None and not summary.band_certain,
         "response_rate": response_rate,
     }
 
