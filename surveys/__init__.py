@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
     from surveys.reasons.views import blueprint as reasons
+    from surveys.reports.views import blueprint as reports
     from surveys.respond.views import blueprint as respond
     from surveys.webhooks.views import blueprint as webhook_pages
 
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
     app.register_blueprint(webhook_pages)
+    app.register_blueprint(reports)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):
         from surveys.outbox.views import blueprint as outbox

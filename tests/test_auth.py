@@ -429,6 +429,7 @@ EXPECTED_LEVELS = {
     "accounts.erase_contact_data": "cx",
     "accounts.import_contacts": "cx",
     "reasons.index": "staff",
+    "reports.trend": "staff",
     "reasons.verbatim_list": "staff",
     "reasons.account": "staff",
     "campaigns.index": "cx",

@@ -263,3 +263,29 @@ def test_one_contact_one_vote_in_each_period(app, runner, client, make_account, 
             db.session.commit()
     [point] = trend(runner)["series"][0]["points"]
     assert (point["n"], point["nps"]) == (1, 100.0)  # the latest answer of May counts
+
+
+def test_the_trend_page_draws_the_chart_beside_its_table(
+    app, runner, client, make_account, smtp_sink
+):
+    make_account(*(["en"] * 8), external_id="T1", segment="SMB")
+    send(runner, create_campaign(runner))
+    answered_on(app, client, smtp_sink, {"2026-01": [10, 10, 10, 9], "2026-02": [3, 2, 10, 8]})
+    page = client.get("/reports/trend?period=month&segment=SMB")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<svg class="chart"' in text and '<polygon class="band"' in text
+    assert '<th scope="row" data-label="Period">2026-02</th>' in text
+    assert "-25" in text and "significant" in text and "World class?" in text
+    assert "style=" not in text and "<script" not in text
+    by_role = client.get("/reports/trend?by=role").get_data(as_text=True)
+    assert '<ul class="legend">' in by_role and "<h2>decision maker</h2>" in by_role
+    for query in (
+        "by=colour",
+        "period=week",
+        "since=2026-13-01",
+        "since=2026-05-01&until=2026-04-01",
+        "account=" + "x" * 65,
+        "segment=a%00b",
+    ):
+        assert client.get(f"/reports/trend?{query}").status_code == 400, query
