@@ -53,17 +53,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import surveys.auth.mail  # noqa: F401 (registers the password-reset e-mail)
+    import surveys.followups.mail  # noqa: F401 (registers the follow-up alert and digest)
     from surveys.accounts.views import blueprint as accounts
     from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
+    from surveys.followups.views import blueprint as followups
     from surveys.reasons.views import blueprint as reasons
     from surveys.respond.views import blueprint as respond
 
     app.register_blueprint(accounts)
     app.register_blueprint(campaigns)
     app.register_blueprint(reasons)
+    app.register_blueprint(followups)
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
     extensions.csrf.exempt(respond)
@@ -84,9 +87,10 @@ def register_commands(app: Flask) -> None:
     from surveys.auth.cli import users
     from surveys.campaigns.cli import campaigns
     from surveys.demo.cli import demo
+    from surveys.followups.cli import followups
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
 
-    for group in (contacts, campaigns, report, reasons, outbox, demo, users):
+    for group in (contacts, campaigns, report, reasons, outbox, demo, users, followups):
         app.cli.add_command(group)

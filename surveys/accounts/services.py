@@ -23,9 +23,10 @@ from surveys.accounts.csv_import import (
     Problems,
     RowError,
 )
-from surveys.accounts.models import Account, Contact, Suppression
+from surveys.accounts.models import NOTE_MAX_LENGTH, Account, Contact, Suppression
 from surveys.auth.access import Scope, visible_account_ids, visible_accounts
 from surveys.columns import UTCDateTime, utcnow
+from surveys.respond.forms import CONTROL_CHARACTER
 
 logger = logging.getLogger(__name__)
 
@@ -602,3 +603,24 @@ def get_contact(session: Session, contact_id: int, *, scope: Scope) -> Contact |
         )
         .options(selectinload(Contact.account))
     )
+
+
+class NoteError(ValueError):
+    """A staff note that cannot be stored; the message says why."""
+
+
+def clean_note(text: str | None) -> str | None:
+    """A staff note as stored: one kind of line break, trimmed, None when empty; raises
+    ``NoteError`` for one that is too long or holds a control character (the forms say
+    the same first, beside the field)."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        raise NoteError(
+            f"The note has {len(text):,} characters; a note can have at most {NOTE_MAX_LENGTH:,}."
+        )
+    found = CONTROL_CHARACTER.search(text)
+    if found:
+        raise NoteError(
+            f"The note contains a character that cannot be stored (U+{ord(found.group()):04X})."
+        )
+    return text or None
