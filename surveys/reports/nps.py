@@ -134,3 +134,28 @@ def summarise(promoters: int, passives: int, detractors: int) -> NPSSummary:
         round(100 * interval.high, 1),
         band(nps, answered),
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of NPS between two groups (two periods), as proportions: ``difference`` is
+    later minus earlier, from -2 to 2."""
+
+    difference: float
+    standard_error: float
+    # None when both groups have no variance (every answer alike in each)
+    z: float | None
+    significant: bool
+
+
+def compare(earlier: tuple[int, int, int], later: tuple[int, int, int], z: float = Z_95) -> Change:
+    """The two-sample Wald test of DESIGN.md: each NPS with the variance of one answer coded
+    +1/0/-1 (p + d - (p - d)^2), se of the difference sqrt(var1/n1 + var2/n2), significant
+    when |difference| > z * se (95% by default). Groups are (promoters, passives,
+    detractors). When neither group varies, any difference is significant."""
+    difference = net_promoter_score(*later) - net_promoter_score(*earlier)
+    error = math.sqrt(nps_variance(*earlier) / sum(earlier) + nps_variance(*later) / sum(later))
+    if error == 0:
+        return Change(difference, 0.0, None, difference != 0)
+    statistic = difference / error
+    return Change(difference, error, statistic, abs(statistic) > z)
