@@ -55,7 +55,7 @@ def register_blueprints(app: Flask) -> None:
     import surveys.auth.mail  # noqa: F401 (registers the password-reset e-mail)
     import surveys.followups.mail  # noqa: F401 (registers the follow-up alert and digest)
     from surveys.accounts.views import blueprint as accounts
-    from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access
+    from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access, current_scope
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
@@ -79,7 +79,11 @@ def register_blueprints(app: Flask) -> None:
     @app.get("/")
     @access(STAFF)
     def index() -> Response:
-        return redirect(url_for("accounts.index"))
+        """An account manager starts at their accounts, most at risk first; CX and
+        admins at every account's NPS."""
+        if current_scope().sees_everything:
+            return redirect(url_for("accounts.index"))
+        return redirect(url_for("accounts.mine"))
 
 
 def register_commands(app: Flask) -> None:

@@ -51,3 +51,9 @@ def note_field(label: str) -> TextAreaField:
         ],
         render_kw={"rows": 3, "maxlength": NOTE_MAX_LENGTH},
     )
+
+
+class ContactedTodayForm(FlaskForm):
+    """The account's manager was in touch today ("Contacted today"), with an optional note."""
+
+    note = note_field("Note (optional)")

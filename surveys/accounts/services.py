@@ -23,7 +23,7 @@ from surveys.accounts.csv_import import (
     Problems,
     RowError,
 )
-from surveys.accounts.models import NOTE_MAX_LENGTH, Account, Contact, Suppression
+from surveys.accounts.models import NOTE_MAX_LENGTH, Account, AccountTouch, Contact, Suppression
 from surveys.auth.access import Scope, visible_account_ids, visible_accounts
 from surveys.columns import UTCDateTime, utcnow
 from surveys.respond.forms import CONTROL_CHARACTER
@@ -624,3 +624,42 @@ def clean_note(text: str | None) -> str | None:
             f"The note contains a character that cannot be stored (U+{ord(found.group()):04X})."
         )
     return text or None
+
+
+def record_touch(
+    session: Session,
+    external_id: str,
+    *,
+    scope: Scope,
+    user_id: int | None,
+    note: str | None,
+    now: datetime,
+) -> Account | None:
+    """The account's manager was in touch now ("Contacted today"), with an optional note;
+    None when ``scope`` does not see the account, ``NoteError`` for a note that cannot
+    be stored. Flushes."""
+    note = clean_note(note)
+    account = session.scalar(visible_accounts(scope).where(Account.external_id == external_id))
+    if account is None:
+        return None
+    account.last_contacted_at = now
+    session.add(AccountTouch(account_id=account.id, user_id=user_id, at=now, note=note))
+    session.flush()
+    return account
+
+
+def recent_touches(
+    session: Session, account: Account, *, scope: Scope, limit: int = 10
+) -> list[AccountTouch]:
+    """The account's latest touches, newest first, if ``scope`` sees the account."""
+    return list(
+        session.scalars(
+            sa.select(AccountTouch)
+            .where(
+                AccountTouch.account_id == account.id,
+                AccountTouch.account_id.in_(visible_account_ids(scope)),
+            )
+            .order_by(AccountTouch.at.desc(), AccountTouch.id.desc())
+            .limit(limit)
+        )
+    )
