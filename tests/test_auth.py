@@ -398,3 +398,25 @@ def test_admins_manage_users_on_a_page(app, client, make_user):
     cx_client = sign_in(app.test_client(), make_user("cx2@supplier.example", "cx"))
     assert cx_client.get("/admin/users").status_code == 404
     assert cx_client.get("/admin/audit").status_code == 404
+
+
+def test_every_endpoint_has_an_access_level_that_each_role_meets(app, make_user):
+    """Walk the URL map: nothing is left unclassified, and each role reaches exactly the
+    argument-free pages of its levels (another role's page is a 404, as a missing one)."""
+    from surveys.auth.access import PUBLIC, ROLES_OF_LEVEL, access_level
+
+    levels = {rule.endpoint: access_level(app, rule.endpoint) for rule in app.url_map.iter_rules()}
+    assert [endpoint for endpoint, level in levels.items() if level is None] == []
+    pages = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and levels[rule.endpoint] != PUBLIC
+    ]
+    assert {"followups.index", "followups.times", "accounts.mine"} <= {r.endpoint for r in pages}
+    for role in ("account_manager", "cx", "admin"):
+        client = sign_in(app.test_client(), make_user(f"{role}@walk.example", role))
+        for rule in pages:
+            status = client.get(rule.rule).status_code
+            allowed = role in ROLES_OF_LEVEL[levels[rule.endpoint]]
+            assert (status != 404) == allowed, (role, rule.rule, status)
+            assert status < 500, (role, rule.rule, status)

@@ -457,6 +457,7 @@ def _medians(session: Session, durations: sa.Subquery, keys: list[str]) -> dict[
     return {
         tuple(row[: len(keys)]): Median(round(float(row[-2]) / 3600, 1), int(row[-1]))
         for row in session.execute(query)
+        if row[-1] is not None  # no group at all: one row of NULLs
     }
 
 
