@@ -418,8 +418,9 @@ def test_cx_filters_by_manager_state_overdue_account_and_period(
         assert client.get(f"/follow-ups/?{bad}").status_code == 400, bad
     # a manager sees their own only, whatever they ask for
     maria_client = sign_in(app.test_client(), maria)
-    page = maria_client.get(f"/follow-ups/?manager={ola}&state=all").get_data(as_text=True)
-    assert "Ola One" not in page
+    assert maria_client.get(f"/follow-ups/?manager={ola}&state=all").status_code == 400
+    page = maria_client.get("/follow-ups/?state=all").get_data(as_text=True)
+    assert "Maria One" in page and "Ola One" not in page
 
 
 def follow_ups_with_accounts(app):
@@ -618,3 +619,23 @@ def test_erasure_removes_the_notes_and_export_shows_the_follow_up(app, client, o
 def contact_of(app, follow_up_id):
     with app.app_context():
         return db.session.get(FollowUp, follow_up_id).response.invitation.contact_id
+
+
+def test_beat_runs_the_digest_on_monday_mornings(app, anonymous, maria_account, smtp_sink):
+    from surveys.delivery.queue import follow_up_digest
+
+    schedule = app.extensions["celery"].conf.beat_schedule["follow-up digest"]
+    assert schedule["task"] == "surveys.follow_up_digest"
+    crontab = schedule["schedule"]
+    assert (crontab.day_of_week, crontab.hour, crontab.minute) == ({1}, {7}, {0})
+    _maria, tokens = maria_account
+    answer(anonymous, tokens["contact0@fjord.example"], score="2")
+    make_overdue(app, follow_ups(app)[0].id)
+    wait_for_background()
+    smtp_sink.clear()
+    with app.app_context():
+        follow_up_digest.run()  # what the worker runs when beat sends it
+        follow_up_digest.run()
+    [digest] = smtp_sink.messages
+    assert digest["To"].addresses[0].addr_spec == MARIA
+    assert digest["Subject"].startswith("1 overdue follow-up (")
