@@ -6,7 +6,7 @@ at once after a send), so it reads plain columns in one query rather than ORM ob
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from surveys.accounts.services import unsubscribe_address
 from surveys.campaigns.models import Campaign, Invitation, Response
 from surveys.campaigns.tokens import token_hash
 from surveys.columns import utcnow
+from surveys.followups.services import needs_follow_up, open_follow_up
 from surveys.reasons.services import classify_comment, store_reasons
 
 logger = logging.getLogger(__name__)
@@ -95,10 +96,15 @@ def record_answer(
     session: Session,
     link: PersonalLink,
     answers: dict[str, object],
+    *,
+    follow_up_due: timedelta,
     now: datetime | None = None,
-) -> None:
+) -> int:
     """Store the contact's answer, replacing an earlier one to the same invitation, with
-    what the reason classifier reads in its comment."""
+    what the reason classifier reads in its comment; a detractor's or an exit answer
+    opens a follow-up (due ``follow_up_due`` later) and queues its alert, in the same
+    transaction. Commits; returns how many e-mails it queued, for the caller to have
+    them sent."""
     now = now or utcnow()
     columns, reasons = classify_comment(answers.get("comment"), link.language, now)
     values = {**answers, **columns, "answered_at": now}
@@ -121,8 +127,21 @@ def record_answer(
     if not inserted:
         connection.execute(_UPDATE_ANSWER, {**values, "answered_response_id": response_id})
     store_reasons(connection, response_id, reasons, replace=not inserted)
+    queued = 0
+    if needs_follow_up(link.kind, answers.get("score")):
+        queued = open_follow_up(
+            connection,
+            response_id=response_id,
+            invitation_id=link.invitation_id,
+            kind=link.kind,
+            score=answers.get("score"),
+            answered_before=not inserted,
+            due_in=follow_up_due,
+            now=now,
+        )
     session.commit()
     logger.info("invitation %d answered", link.invitation_id)
+    return queued
 
 
 def unsubscribe(session: Session, link: PersonalLink, now: datetime | None = None) -> None:

@@ -1,10 +1,14 @@
 """Public pages behind a personal link. No login and no cookies: the token is the
 credential, a GET never records anything, and every kind of bad token gets the same 404."""
 
+import logging
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as HTTPResponse
 
 from surveys.columns import utcnow
+from surveys.delivery.queue import BrokerUnavailableError, kick
 from surveys.extensions import db
 from surveys.i18n import render_customer_template
 from surveys.respond.forms import ANSWER_FORMS, parse_small_number
@@ -16,6 +20,8 @@ from surveys.respond.services import (
     record_answer,
     unsubscribe,
 )
+
+logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("respond", __name__, url_prefix=URL_PREFIX)
 
@@ -69,7 +75,18 @@ def submit(token: str) -> tuple[str, int] | HTTPResponse:
     form = ANSWER_FORMS[link.kind](formdata=request.form)
     if not form.validate():
         return _answer_page(link, form.data, form.errors)
-    record_answer(db.session, link, form.answers())
+    queued = record_answer(
+        db.session,
+        link,
+        form.answers(),
+        follow_up_due=timedelta(hours=current_app.config["FOLLOW_UP_DUE_HOURS"]),
+    )
+    if queued:
+        # the follow-up's alert goes to its manager now, after this page has answered
+        try:
+            kick(queued, in_background=True)
+        except BrokerUnavailableError:
+            logger.warning("follow-up alert queued; the broker refused it, the tick sends it")
     return redirect(url_for(".thanks", token=token), 303)
 
 
