@@ -122,6 +122,12 @@ def _insert_follow_up(dialect: str) -> sa.Insert:
     )
 
 
+@dataclass(frozen=True)
+class Opened:
+    follow_up_id: int | None
+    mails: int
+
+
 def open_follow_up(
     connection: sa.Connection,
     *,
@@ -132,16 +138,17 @@ def open_follow_up(
     answered_before: bool,
     due_in: timedelta,
     now: datetime,
-) -> int:
+) -> "Opened":
     """The follow-up of a detractor or exit answer, and the row of its alert e-mail to the
     assignee, in the answer's transaction. An answer given again keeps its follow-up (a
-    new score is noted). Returns how many e-mails it queued (0 or 1)."""
+    new score is noted). Returns the new follow-up's id (None when none was opened) and
+    how many e-mails it queued (0 or 1)."""
     if answered_before:
         updated = connection.execute(
             _UPDATE_SCORE, {"answered_response_id": response_id, "score": score}
         ).rowcount
         if updated:
-            return 0
+            return Opened(None, 0)
     account_id, assignee_id, assignee_email = connection.execute(
         _ASSIGNEE, {"invitation_id": invitation_id}
     ).one()
@@ -161,7 +168,7 @@ def open_follow_up(
     if follow_up_id is None or assignee_email is None:
         if follow_up_id is not None:
             logger.warning("follow-up %d opened with no active user to assign", follow_up_id)
-        return 0
+        return Opened(follow_up_id, 0)
     connection.execute(
         _INSERT_ALERT,
         {
@@ -175,7 +182,7 @@ def open_follow_up(
         },
     )
     logger.info("follow-up %d opened for user %d", follow_up_id, assignee_id)
-    return 1
+    return Opened(follow_up_id, 1)
 
 
 # --- What a staff member sees -------------------------------------------------------------

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as HTTPResponse
 
 from surveys.columns import utcnow
-from surveys.delivery.queue import BrokerUnavailableError, kick
+from surveys.delivery.queue import BrokerUnavailableError, kick, kick_webhooks
 from surveys.extensions import db
 from surveys.i18n import render_customer_template
 from surveys.respond.forms import ANSWER_FORMS, parse_small_number
@@ -75,18 +75,20 @@ def submit(token: str) -> tuple[str, int] | HTTPResponse:
     form = ANSWER_FORMS[link.kind](formdata=request.form)
     if not form.validate():
         return _answer_page(link, form.data, form.errors)
-    queued = record_answer(
+    outcome = record_answer(
         db.session,
         link,
         form.answers(),
         follow_up_due=timedelta(hours=current_app.config["FOLLOW_UP_DUE_HOURS"]),
     )
-    if queued:
-        # the follow-up's alert goes to its manager now, after this page has answered
-        try:
-            kick(queued, in_background=True)
-        except BrokerUnavailableError:
-            logger.warning("follow-up alert queued; the broker refused it, the tick sends it")
+    # the follow-up's alert and the webhooks go now, after this page has answered
+    try:
+        if outcome.mails:
+            kick(outcome.mails, in_background=True)
+        if outcome.webhooks:
+            kick_webhooks(in_background=True)
+    except BrokerUnavailableError:
+        logger.warning("alert or webhook queued; the broker refused it, the tick sends it")
     return redirect(url_for(".thanks", token=token), 303)
 
 
