@@ -1,9 +1,11 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from surveys.accounts.models import NOTE_MAX_LENGTH
+from surveys.reports.nps import BAND_NAMES
 from surveys.respond.forms import CONTROL_CHARACTER
 
 
@@ -57,3 +59,58 @@ class ContactedTodayForm(FlaskForm):
     """The account's manager was in touch today ("Contacted today"), with an optional note."""
 
     note = note_field("Note (optional)")
+
+
+SORTS = {
+    "name": "Account",
+    "segment": "Segment",
+    "status": "Status",
+    "nps": "NPS",
+    "n": "n",
+    "interval": "95% interval",
+    "band": "Band",
+    "response_rate": "Response rate",
+}
+BAND_FILTERS = {**BAND_NAMES, "none": "Too few answers"}
+
+
+class AccountListForm(FlaskForm):
+    """The accounts list's view: search, filters, sort and page, from the query string."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    q = StringField("Name or id", validators=[Optional(), Length(max=100)])
+    segment = SelectField(
+        "Segment", choices=[SelectChoice("", "any")], default="", validate_choice=False
+    )
+    manager = SelectField(
+        "Account manager", choices=[SelectChoice("", "any")], default="", validate_choice=False
+    )
+    band = SelectField(
+        "Band",
+        choices=[SelectChoice("", "any")]
+        + [SelectChoice(band, BAND_FILTERS[band]) for band in BAND_FILTERS],
+        default="",
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "any"), SelectChoice("active"), SelectChoice("churned")],
+        default="",
+    )
+    sort = SelectField("Sort", choices=[SelectChoice(key) for key in SORTS], default="name")
+    order = SelectField("Order", choices=[SelectChoice("asc"), SelectChoice("desc")], default="asc")
+    page = StringField("Page", default="1")
+
+    def validate_page(self, field: StringField) -> None:
+        text = field.data or "1"
+        if not (text.isascii() and text.isdigit() and len(text) <= 6 and int(text) >= 1):
+            raise ValidationError("A page is a whole number from 1.")
+
+    def validate_segment(self, field: SelectField) -> None:
+        if field.data and field.data not in [choice.value for choice in field.choices]:
+            raise ValidationError("Choose one of the segments listed.")
+
+    def validate_manager(self, field: SelectField) -> None:
+        if field.data and field.data not in [choice.value for choice in field.choices]:
+            raise ValidationError("Choose one of the account managers listed.")

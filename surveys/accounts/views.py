@@ -1,6 +1,7 @@
 import io
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -15,9 +16,12 @@ from flask import (
 )
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
 
 from surveys.accounts.csv_import import COLUMNS, CSVFileError, TooManyRowsError
 from surveys.accounts.forms import (
+    SORTS,
+    AccountListForm,
     ContactedTodayForm,
     ContactEraseForm,
     ContactExportForm,
@@ -39,18 +43,98 @@ from surveys.auth.services import audit
 from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.followups.services import follow_ups_of_account
-from surveys.reports.services import invitations_sent, latest_answers, nps_report
+from surveys.reasons.services import segments
+from surveys.reports.services import (
+    AccountFilter,
+    account_managers,
+    combined,
+    invitations_sent,
+    latest_answers,
+    nps_report,
+)
 from surveys.reports.workspace import Voice, disagreement, my_accounts
 
 blueprint = blueprint_access(Blueprint("accounts", __name__, url_prefix="/accounts"), STAFF)
 
 
+ACCOUNTS_PER_PAGE = 50
+_SORT_KEYS = {
+    "name": lambda row: (row.account.name.lower(), row.account.external_id),
+    "segment": lambda row: (row.account.segment or "").lower(),
+    "status": lambda row: row.account.status,
+    "nps": lambda row: row.summary.nps,
+    "n": lambda row: row.summary.n,
+    "interval": lambda row: row.summary.ci_low,
+    "band": lambda row: BAND_ORDER.get(row.summary.band),
+    "response_rate": lambda row: row.response_rate,
+}
+BAND_ORDER = {"at_risk": 0, "positive": 1, "excellent": 2, "world_class": 3}
+
+
+def _sorted(rows: list, key: str, descending: bool) -> list:
+    """Sorted by ``key``; rows without a value (no answers) always last."""
+    known = [row for row in rows if _SORT_KEYS[key](row) is not None]
+    unknown = [row for row in rows if _SORT_KEYS[key](row) is None]
+    known.sort(key=_SORT_KEYS["name"])
+    known.sort(key=_SORT_KEYS[key], reverse=descending)
+    return known + sorted(unknown, key=_SORT_KEYS["name"])
+
+
 @blueprint.get("/")
 def index() -> str:
+    scope = current_scope()
+    form = AccountListForm(request.args)
+    form.segment.choices += [SelectChoice(s) for s in segments(db.session, scope=scope)]
+    form.manager.choices += [SelectChoice(m) for m in account_managers(db.session, scope=scope)]
+    if not form.validate():
+        abort(
+            400,
+            "; ".join(
+                f"{form[name].label.text}: {message}"
+                for name, messages in form.errors.items()
+                for message in messages
+            ),
+        )
     report = nps_report(
-        db.session, scope=current_scope(), window_days=current_app.config["REPORT_WINDOW_DAYS"]
+        db.session,
+        scope=scope,
+        window_days=current_app.config["REPORT_WINDOW_DAYS"],
+        narrow=AccountFilter(
+            search=(form.q.data or "").strip() or None,
+            segment=form.segment.data or None,
+            manager=form.manager.data or None,
+            status=form.status.data or None,
+        ),
     )
-    return render_template("accounts/index.html", report=report)
+    rows = report.accounts
+    if form.band.data:
+        wanted = None if form.band.data == "none" else form.band.data
+        rows = [row for row in rows if row.summary.band == wanted]
+        report = combined(report.since, rows)
+    rows = _sorted(rows, form.sort.data, form.order.data == "desc")
+    pages = max(1, -(-len(rows) // ACCOUNTS_PER_PAGE))
+    page = min(int(form.page.data or 1), pages)
+    shown = rows[(page - 1) * ACCOUNTS_PER_PAGE : page * ACCOUNTS_PER_PAGE]
+
+    def link(**changes: object) -> str:
+        args = {key: value for key, value in request.args.items() if value}
+        args.update({key: str(value) for key, value in changes.items()})
+        return url_for(".index") + "?" + urlencode(args)
+
+    return render_template(
+        "accounts/index.html",
+        report=report,
+        form=form,
+        rows=shown,
+        total=len(rows),
+        page=page,
+        pages=pages,
+        link=link,
+        sorts=SORTS,
+        filtered=any(
+            [form.q.data, form.segment.data, form.manager.data, form.band.data, form.status.data]
+        ),
+    )
 
 
 @blueprint.get("/mine")

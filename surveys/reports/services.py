@@ -14,6 +14,38 @@ from surveys.reports.nps import NPSSummary, summarise
 
 
 @dataclass(frozen=True)
+class AccountFilter:
+    """Which accounts a list shows (None: any): a name or account id containing
+    ``search``, a segment, a manager, a status."""
+
+    search: str | None = None
+    segment: str | None = None
+    manager: str | None = None
+    status: str | None = None
+
+    def apply(self, query: sa.Select) -> sa.Select:
+        if self.search:
+            pattern = (
+                "%"
+                + self.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(Account.name).like(pattern, escape="\\"),
+                    sa.func.lower(Account.external_id).like(pattern, escape="\\"),
+                )
+            )
+        if self.segment:
+            query = query.where(Account.segment == self.segment)
+        if self.manager:
+            query = query.where(Account.account_manager_email == self.manager)
+        if self.status:
+            query = query.where(Account.status == self.status)
+        return query
+
+
+@dataclass(frozen=True)
 class AccountNPS:
     account: Account
     summary: NPSSummary
@@ -105,12 +137,26 @@ def latest_nps_scores(since: datetime, until: datetime | None = None) -> sa.Subq
     return sa.select(ranked).where(ranked.c.rank == 1).subquery()
 
 
+def account_managers(session: Session, *, scope: Scope) -> list[str]:
+    """The account managers' addresses of the accounts ``scope`` sees."""
+    return list(
+        session.scalars(
+            visible_accounts(scope)
+            .with_only_columns(Account.account_manager_email)
+            .where(Account.account_manager_email.is_not(None))
+            .distinct()
+            .order_by(Account.account_manager_email)
+        )
+    )
+
+
 def nps_report(
     session: Session,
     *,
     scope: Scope,
     window_days: int,
     account_external_id: str | None = None,
+    narrow: "AccountFilter | None" = None,
     now: datetime | None = None,
 ) -> NPSReport:
     """NPS per account and overall over the report window, with the adjusted-Wald interval,
@@ -145,6 +191,8 @@ def nps_report(
     query = visible_accounts(scope).order_by(Account.name, Account.external_id)
     if account_external_id is not None:
         query = query.where(Account.external_id == account_external_id)
+    if narrow is not None:
+        query = narrow.apply(query)
     rows = [
         AccountNPS(
             account,
@@ -153,14 +201,18 @@ def nps_report(
         )
         for account in session.scalars(query)
     ]
-    totals = [
-        sum(row.summary.promoters for row in rows),
-        sum(row.summary.passives for row in rows),
-        sum(row.summary.detractors for row in rows),
-    ]
+    return combined(since, rows)
+
+
+def combined(since: datetime, rows: list[AccountNPS]) -> NPSReport:
+    """The report of these accounts: the overall NPS and response rate are theirs."""
     return NPSReport(
         since=since,
-        overall=summarise(*totals),
+        overall=summarise(
+            sum(row.summary.promoters for row in rows),
+            sum(row.summary.passives for row in rows),
+            sum(row.summary.detractors for row in rows),
+        ),
         invited=sum(row.invited for row in rows),
         answered=sum(row.answered for row in rows),
         accounts=rows,
