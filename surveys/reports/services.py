@@ -1,5 +1,6 @@
 """Reports, aggregated in SQL: one query per table of results, never one per account."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,37 +37,6 @@ class NPSReport:
     @property
     def response_rate(self) -> float | None:
         return round(self.answered / self.invited, 3) if self.invited else None
-
-    def as_json(self) -> dict:
-        return {
-            "since": self.since.isoformat(),
-            "overall": _summary_json(self.overall, self.response_rate),
-            "accounts": [
-                {
-                    "account_id": row.account.external_id,
-                    "name": row.account.name,
-                    "status": row.account.status,
-                    **_summary_json(row.summary, row.response_rate),
-                }
-                for row in self.accounts
-            ],
-        }
-
-
-def _summary_json(summary: NPSSummary, response_rate: float | None) -> dict:
-    return {
-        "nps": summary.nps,
-        "n": summary.n,
-        "promoters": summary.promoters,
-        "passives": summary.passives,
-        "detractors": summary.detractors,
-        "ci_low": summary.ci_low,
-        "ci_high": summary.ci_high,
-        "band": summary.band,
-        # The interval spans more than one band: read the band as "Excellent?".
-        "band_indicative": summary.band is not None and not summary.band_certain,
-        "response_rate": response_rate,
-    }
 
 
 def _latest_first() -> sa.Label:
@@ -109,14 +79,17 @@ def nps_report(
     scope: Scope,
     window_days: int,
     account_external_id: str | None = None,
+    account_ids: Collection[int] | None = None,
     now: datetime | None = None,
 ) -> NPSReport:
     """NPS per account and overall over the report window, with the adjusted-Wald interval,
     band and response rate (answered / sent invitations of NPS campaigns in the window),
-    over the accounts ``scope`` sees."""
+    over the accounts ``scope`` sees (of them, only ``account_ids`` when given: a page)."""
     since = (now or utcnow()) - timedelta(days=window_days)
     latest = latest_nps_scores(since)
     visible = visible_account_ids(scope)
+    if account_ids is not None:
+        visible = visible.where(Account.id.in_(list(account_ids)))
     score_counts = dict(
         (account_id, (promoters, passives, detractors))
         for account_id, promoters, passives, detractors in session.execute(
@@ -154,6 +127,8 @@ def nps_report(
         )
     )
     query = visible_accounts(scope).order_by(Account.name, Account.external_id)
+    if account_ids is not None:
+        query = query.where(Account.id.in_(list(account_ids)))
     if account_external_id is not None:
         query = query.where(Account.external_id == account_external_id)
     rows = [
