@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     import surveys.auth.mail  # noqa: F401 (registers the password-reset e-mail)
     from surveys.accounts.views import blueprint as accounts
+    from surveys.api.views import blueprint as api
     from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
     app.register_blueprint(webhook_pages)
+    app.register_blueprint(api)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):
         from surveys.outbox.views import blueprint as outbox
