@@ -91,15 +91,11 @@ def accounts() -> ResponseReturnValue:
 
 @blueprint.get("/accounts/<external_id>")
 def account(external_id: str) -> ResponseReturnValue:
+    window_days = params.window_days()
     found = get_account(db.session, external_id, scope=scope())
     if found is None:
         raise NotFound()
-    report = nps_report(
-        db.session,
-        scope=scope(),
-        window_days=params.window_days(),
-        account_ids=[found.id],
-    )
+    report = nps_report(db.session, scope=scope(), window_days=window_days, account_ids=[found.id])
     nps = report.accounts[0]
     return jsonify(
         {

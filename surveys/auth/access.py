@@ -201,9 +201,8 @@ def _enforce_bearer(level: str) -> None:
     found = token_user(db.session, token, utcnow())
     if found is None:
         raise BearerTokenRequired(given=token is not None)
-    row, user = found
+    _token, user = found
     role, scope = user.role, Scope.of(user)
-    g.api_token_id = row.id
     db.session.commit()  # the token's last use, when it was noted
     if role not in ROLES_OF_LEVEL[level]:
         abort(404)
