@@ -431,6 +431,12 @@ EXPECTED_LEVELS = {
     "accounts.erase_contact_data": "cx",
     "accounts.import_contacts": "cx",
     "reasons.index": "staff",
+    "reports.trend": "staff",
+    "reports.index": "staff",
+    "reports.committee": "staff",
+    "reports.foresight_page": "staff",
+    "reports.reasons_page": "staff",
+    "reports.response_rates_page": "staff",
     "reasons.verbatim_list": "staff",
     "reasons.account": "staff",
     "campaigns.index": "cx",
@@ -451,6 +457,13 @@ EXPECTED_LEVELS = {
     "webhooks.index": "admin",
     "webhooks.add": "admin",
     "webhooks.deactivate": "admin",
+    "accounts.mine": "staff",
+    "accounts.contacted_today": "staff",
+    "followups.index": "staff",
+    "followups.show": "staff",
+    "followups.mark_contacted": "staff",
+    "followups.resolve": "staff",
+    "followups.times": "staff",
     "auth.tokens": "staff",
     "auth.create_token_page": "staff",
     "auth.revoke_token_page": "staff",
@@ -506,6 +519,10 @@ def world(app, runner, make_account, make_user, smtp_sink):
         args=["webhooks", "add", "https://crm.example.com/h", "--events", "answer.created"]
     )
     assert added.exit_code == 0, added.output
+    with app.app_context():
+        from surveys.followups.models import FollowUp
+
+        follow_ups = dict(db.session.execute(sa.select(FollowUp.account_id, FollowUp.id)).all())
     # Each role's API token, and a token of each role (and of the spare user) for the
     # token pages to revoke, so that revoking one never closes the API to the matrix.
     with app.app_context():
@@ -517,6 +534,7 @@ def world(app, runner, make_account, make_user, smtp_sink):
         spare_token = create_token(db.session, db.session.get(User, spare), "x", utcnow())[0].id
         db.session.commit()
     return {
+        "follow_ups": {"own": follow_ups[own.account_id], "other": follow_ups[other.account_id]},
         "own": own,
         "other": other,
         "users": users,
@@ -541,6 +559,7 @@ def url_for_rule(rule, world, which, role="anonymous"):
         "campaign_id": world["campaign_id"],
         "user_id": world["spare"],
         "webhook_id": 1,
+        "follow_up_id": world["follow_ups"][which],
         "token": world["token"],
         "language": "sv",
         "key": "nope",
@@ -620,7 +639,9 @@ def test_the_role_matrix(app, world):
                     if not allowed:
                         assert status == 404, where
                         continue
-                    uses_an_account = "external_id" in rule.rule or "contact_id" in rule.rule
+                    uses_an_account = any(
+                        name in rule.rule for name in ("external_id", "contact_id", "follow_up_id")
+                    )
                     if role == "account_manager" and which == "other" and uses_an_account:
                         assert status == 404, where
                     elif "token_id" in rule.rule and which == "other" and role != "admin":

@@ -1,7 +1,7 @@
 """api tokens: per-user keys to the JSON API, kept as SHA-256 hashes
 
 Revision ID: 52e7169e43b4
-Revises: 18c107600de3
+Revises: 0f5c815a4f11
 Create Date: 2026-12-01 09:12:44.263661
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '52e7169e43b4'
-down_revision = '18c107600de3'
+down_revision = '0f5c815a4f11'
 branch_labels = None
 depends_on = None
 
