@@ -381,9 +381,21 @@ def operation(
     parameters: tuple[str, ...] = (),
     *,
     path_parameter: dict | None = None,
+    links: dict[str, tuple[str, str, str]] | None = None,
 ) -> dict:
+    """One GET; ``links`` names, for each link, the operation a list's first item leads to,
+    its path parameter and the item's field that fills it."""
+    ok = {"description": "OK", "content": {"application/json": {"schema": ref(schema)}}}
+    if links:
+        ok["links"] = {
+            name: {
+                "operationId": operation_id,
+                "parameters": {parameter: f"$response.body#/items/0/{field}"},
+            }
+            for name, (operation_id, parameter, field) in links.items()
+        }
     responses = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": ref(schema)}}},
+        "200": ok,
         "400": {"$ref": "#/components/responses/BadRequest"},
         "401": {"$ref": "#/components/responses/Unauthorized"},
         "404": {"$ref": "#/components/responses/NotFound"},
@@ -415,7 +427,10 @@ def _operations() -> dict:
 
     table = {
         "/accounts": operation(
-            "The accounts the token sees", "AccountPage", (*PAGE, "segment", "status")
+            "The accounts the token sees",
+            "AccountPage",
+            (*PAGE, "segment", "status"),
+            links={"account": ("accounts_external_id", "external_id", "account_id")},
         ),
         "/accounts/{external_id}": operation(
             "One account, with its NPS and number of contacts",
@@ -427,12 +442,16 @@ def _operations() -> dict:
             "The contacts of the accounts the token sees",
             "ContactPage",
             (*PAGE, "account", "role", "language"),
+            links={"contact": ("contacts_contact_id", "contact_id", "contact_id")},
         ),
         "/contacts/{contact_id}": operation(
             "One contact", "Contact", path_parameter=row_id("contact_id")
         ),
         "/campaigns": operation(
-            "Campaigns with their counts (CX and admins)", "CampaignPage", (*PAGE, "kind")
+            "Campaigns with their counts (CX and admins)",
+            "CampaignPage",
+            (*PAGE, "kind"),
+            links={"campaign": ("campaigns_campaign_id", "campaign_id", "campaign_id")},
         ),
         "/campaigns/{campaign_id}": operation(
             "One campaign (CX and admins)", "Campaign", path_parameter=row_id("campaign_id")
