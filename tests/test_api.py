@@ -470,13 +470,15 @@ def test_a_cursor_belongs_to_its_list(app, world):
 
         huge = encode_cursor("accounts", [2**40])
         text = encode_cursor("accounts", ["1"])
-        verbatim = encode_cursor("verbatims", ["not a time", 1])
-        naive = encode_cursor("verbatims", ["2026-01-01T00:00:00", 1])
+        verbatim = encode_cursor("verbatims", ["not a time", 1, "2026-01-01T00:00:00+00:00"])
+        naive = encode_cursor("verbatims", ["2026-01-01T00:00:00", 1, "2026-01-01T00:00:00"])
+        short = encode_cursor("verbatims", ["2026-01-01T00:00:00+00:00", 1])
     for url in (
         f"/api/v1/accounts?cursor={huge}",
         f"/api/v1/accounts?cursor={text}",
         f"/api/v1/reasons/verbatims?cursor={verbatim}",
         f"/api/v1/reasons/verbatims?cursor={naive}",
+        f"/api/v1/reasons/verbatims?cursor={short}",
     ):
         assert get(app, url, token).status_code == 400, url
 

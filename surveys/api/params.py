@@ -111,10 +111,11 @@ def answer_filters(scope: Scope, *, kinds: bool = True) -> AnswerFilters:
     )
 
 
-def reason_filters(scope: Scope) -> ReasonFilters:
-    """The reasons page's filters, with its default period (the report window)."""
+def reason_filters(scope: Scope, now: datetime | None = None) -> ReasonFilters:
+    """The reasons page's filters, with its default period (the report window up to
+    ``now``)."""
     form = _form(FILTERS)
-    since = _start(form.since.data) or utcnow() - timedelta(
+    since = _start(form.since.data) or (now or utcnow()) - timedelta(
         days=current_app.config["REPORT_WINDOW_DAYS"]
     )
     return ReasonFilters(

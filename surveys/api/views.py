@@ -245,9 +245,12 @@ def reasons() -> ResponseReturnValue:
 
 @blueprint.get("/reasons/accounts")
 def reasons_accounts() -> ResponseReturnValue:
-    """Each account's stated and found reasons and price-as-cover verdict, by account."""
-    limit, cursor = page_limit(), page_cursor("reasons-accounts", row_id)
-    report = reasons_report(db.session, params.reason_filters(scope()))
+    """Each account's stated and found reasons and price-as-cover verdict, by account. The
+    report is judged whole (the cover rule reads every answer of the period) and paged by
+    account id; every page of a walk reads the period and "now" of its first page."""
+    limit, cursor = page_limit(), page_cursor("reasons-accounts", row_id, moment)
+    began = cursor[1] if cursor else utcnow()
+    report = reasons_report(db.session, params.reason_filters(scope(), began), now=began)
     ordered = sorted(report.accounts, key=lambda row: row.account.id)
     if cursor is not None:
         ordered = [row for row in ordered if row.account.id > cursor[0]]
@@ -255,7 +258,7 @@ def reasons_accounts() -> ResponseReturnValue:
         "reasons-accounts",
         ordered[: limit + 1],
         limit,
-        lambda row: (row.account.id,),
+        lambda row: (row.account.id, began),
         rows.account_reasons_row,
     )
     return jsonify(page.as_response())
@@ -263,21 +266,24 @@ def reasons_accounts() -> ResponseReturnValue:
 
 @blueprint.get("/reasons/verbatims")
 def reasons_verbatims() -> ResponseReturnValue:
-    limit, cursor = page_limit(), page_cursor("verbatims", moment, row_id)
+    """Newest first, keyed by (answered_at, id); every page of a walk reads the default
+    period of its first page."""
+    limit, cursor = page_limit(), page_cursor("verbatims", moment, row_id, moment)
     reason, source = params.verbatim_choice()
+    began = cursor[2] if cursor else utcnow()
     found = verbatims(
         db.session,
-        params.reason_filters(scope()),
+        params.reason_filters(scope(), began),
         reason,
         source,
-        before=cursor,
+        before=cursor[:2] if cursor else None,
         limit=limit + 1,
     )
     page = make_page(
         "verbatims",
         found,
         limit,
-        lambda verbatim: (verbatim.answered_at, verbatim.response_id),
+        lambda verbatim: (verbatim.answered_at, verbatim.response_id, began),
         rows.verbatim_row,
     )
     return jsonify(page.as_response())
