@@ -379,6 +379,25 @@ def test_every_list_walks_page_by_page(app, world):
     assert times == sorted(times, reverse=True) and len(verbatims) == 3
 
 
+def test_answers_arriving_during_a_walk_are_neither_repeated_nor_lost(
+    app, runner, world, smtp_sink
+):
+    token = world["tokens"]["admin"]
+    answers_page = get(app, "/api/v1/answers?limit=1", token).get_json()
+    verbatims_page = get(app, "/api/v1/reasons/verbatims?limit=1", token).get_json()
+    smtp_sink.clear()
+    send(runner, create_campaign(runner))
+    client = app.test_client()
+    for message in smtp_sink.messages:
+        client.post(f"/r/{token_of(message)}", data={"score": "9", "comment": "Bra stöd"})
+    rest, _ = walk(app, answers_page["next"], token)
+    ids = [item["response_id"] for item in answers_page["items"] + rest]
+    assert len(ids) == len(set(ids)) == 6  # oldest first: the new ones come at the end
+    rest, _ = walk(app, verbatims_page["next"], token)
+    ids = [item["response_id"] for item in verbatims_page["items"] + rest]
+    assert len(ids) == len(set(ids)) == 3  # newest first: the new ones are before the cursor
+
+
 # --- Hostile input ----------------------------------------------------------------------------
 
 
