@@ -109,6 +109,9 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     RATELIMIT_HEADERS_ENABLED = True
+    # Requests a minute (or any Flask-Limiter limit) per API token, counted where the
+    # sign-in limits are.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     # Where the development SMTP sink keeps every message it receives; the outbox
     # page reads it. Unset in production: no outbox page.
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR")

@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     import surveys.auth.mail  # noqa: F401 (registers the password-reset e-mail)
     import surveys.followups.mail  # noqa: F401 (registers the follow-up alert and digest)
     from surveys.accounts.views import blueprint as accounts
+    from surveys.api.views import blueprint as api
     from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access, current_scope
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_pages)
     app.register_blueprint(webhook_pages)
     app.register_blueprint(reports)
+    app.register_blueprint(api)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):
         from surveys.outbox.views import blueprint as outbox

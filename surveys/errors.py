@@ -8,6 +8,7 @@ from flask import Flask, g, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from surveys.api.errors import is_api_request, json_error
 from surveys.extensions import db
 from surveys.i18n import best_customer_language, render_customer_template, translatable
 from surveys.security import is_customer_request
@@ -73,6 +74,8 @@ def register_error_handlers(app: Flask) -> None:
             return text, error.code or 400, {"Content-Type": "text/plain; charset=utf-8"}
         if is_customer_request():
             return customer_error_page(error)
+        if is_api_request():
+            return json_error(error)
         return render_template("errors/error.html", error=error), error.code or 500
 
     @app.errorhandler(InternalServerError)

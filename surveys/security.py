@@ -40,6 +40,16 @@ class ForbiddenCharacter(BadRequest):
         "your e-mail again."
     )
 
+    def __init__(self, parameter: str | None = None) -> None:
+        super().__init__()
+        # The query parameter that holds it, for the API's answer.
+        self.parameter = parameter
+        if parameter is not None:
+            self.description = (
+                f"The query parameter {parameter[:40]!r} contains a NUL character (U+0000), "
+                "which is not allowed."
+            )
+
 
 def is_customer_request() -> bool:
     """A request to the pages behind a personal link, also when no route matched."""
@@ -48,10 +58,13 @@ def is_customer_request() -> bool:
 
 
 def _refuse_nul() -> None:
-    if NUL in request.path or any(
-        NUL in key or NUL in value for key, value in request.args.items(multi=True)
-    ):
+    if NUL in request.path:
         raise ForbiddenCharacter()
+    for key, value in request.args.items(multi=True):
+        if NUL in key:
+            raise ForbiddenCharacter()
+        if NUL in value:
+            raise ForbiddenCharacter(parameter=key)
     # The answer forms check their own fields and say which one is wrong; every other form
     # is refused here as a whole.
     if request.method == "POST" and not is_customer_request():

@@ -15,6 +15,8 @@ from config import ProductionConfig
 from surveys import create_app
 from surveys.auth.access import access_level
 from surveys.auth.models import AuditEvent, PasswordReset, User
+from surveys.auth.tokens import create_token
+from surveys.columns import utcnow
 from surveys.delivery.queue import wait_for_background
 from surveys.extensions import db
 from tests.conftest import PASSWORD, build_app, sign_in
@@ -462,6 +464,24 @@ EXPECTED_LEVELS = {
     "followups.mark_contacted": "staff",
     "followups.resolve": "staff",
     "followups.times": "staff",
+    "auth.tokens": "staff",
+    "auth.create_token_page": "staff",
+    "auth.revoke_token_page": "staff",
+    "auth.all_tokens": "admin",
+    "api.openapi": "public",
+    "api.accounts": "staff",
+    "api.account": "staff",
+    "api.contacts": "staff",
+    "api.contact": "staff",
+    "api.answers": "staff",
+    "api.nps": "staff",
+    "api.nps_accounts": "staff",
+    "api.trend": "staff",
+    "api.reasons": "staff",
+    "api.reasons_accounts": "staff",
+    "api.reasons_verbatims": "staff",
+    "api.campaigns": "cx",
+    "api.campaign": "cx",
 }
 # Endpoints only the development settings have.
 DEVELOPMENT_ONLY = {"outbox.index": "cx", "outbox.show": "cx", "outbox.html": "cx"}
@@ -503,6 +523,16 @@ def world(app, runner, make_account, make_user, smtp_sink):
         from surveys.followups.models import FollowUp
 
         follow_ups = dict(db.session.execute(sa.select(FollowUp.account_id, FollowUp.id)).all())
+    # Each role's API token, and a token of each role (and of the spare user) for the
+    # token pages to revoke, so that revoking one never closes the API to the matrix.
+    with app.app_context():
+        api_tokens, page_tokens = {}, {}
+        for role, user_id in users.items():
+            user = db.session.get(User, user_id)
+            api_tokens[role] = create_token(db.session, user, "matrix", utcnow())[1]
+            page_tokens[role] = create_token(db.session, user, "revoked", utcnow())[0].id
+        spare_token = create_token(db.session, db.session.get(User, spare), "x", utcnow())[0].id
+        db.session.commit()
     return {
         "follow_ups": {"own": follow_ups[own.account_id], "other": follow_ups[other.account_id]},
         "own": own,
@@ -511,13 +541,19 @@ def world(app, runner, make_account, make_user, smtp_sink):
         "campaign_id": campaign_id,
         "token": token_of(smtp_sink.messages[0]),
         "spare": spare,
+        "api_tokens": api_tokens,
+        "page_tokens": page_tokens,
+        "spare_token": spare_token,
     }
 
 
-def url_for_rule(rule, world, which):
-    """The rule's URL with an argument of ``which`` account ("own" or "other")."""
+def url_for_rule(rule, world, which, role="anonymous"):
+    """The rule's URL with an argument of ``which`` account ("own" or "other"); a token id
+    is ``role``'s own ("own") or another user's ("other")."""
     made = world[which]
+    own_token = world["page_tokens"].get(role, world["spare_token"])
     values = {
+        "token_id": own_token if which == "own" else world["spare_token"],
         "external_id": made.external_id,
         "contact_id": made.contact_ids[0],
         "campaign_id": world["campaign_id"],
@@ -534,6 +570,11 @@ def url_for_rule(rule, world, which):
 
 def request_as(app, role, world, method, url):
     client = app.test_client()
+    if url.startswith("/api/"):  # bearer tokens only: a session would be ignored
+        headers = {}
+        if role != "anonymous":
+            headers["Authorization"] = f"Bearer {world['api_tokens'][role]}"
+        return client.open(url, method=method, headers=headers)
     if role != "anonymous":
         sign_in(client, world["users"][role])
     return client.open(url, method=method)
@@ -559,18 +600,26 @@ def test_the_role_matrix(app, world):
         level = EXPECTED_LEVELS[rule.endpoint]
         if rule.endpoint == "auth.logout":
             continue  # signs the client out: its level is checked above
+        api = rule.endpoint.startswith("api.")
         for method in sorted(rule.methods & {"GET", "POST"}):
             for which in ("own", "other"):
-                url = url_for_rule(rule, world, which)
                 for role in roles:
+                    url = url_for_rule(rule, world, which, role)
                     response = request_as(app, role, world, method, url)
                     status = response.status_code
                     where = (rule.endpoint, method, which, role, url, status)
                     checked += 1
+                    if api:  # JSON, whoever asks, however it ends
+                        assert response.is_json, where
+                        assert "Location" not in response.headers, where
                     if level == "public":
                         assert status not in (401,) and "/login?next" not in response.headers.get(
                             "Location", ""
                         ), where
+                        continue
+                    if api and role == "anonymous":
+                        assert status == 401, where
+                        assert response.headers["WWW-Authenticate"].startswith("Bearer"), where
                         continue
                     if role == "anonymous":
                         if method == "GET":
@@ -595,9 +644,11 @@ def test_the_role_matrix(app, world):
                     )
                     if role == "account_manager" and which == "other" and uses_an_account:
                         assert status == 404, where
+                    elif "token_id" in rule.rule and which == "other" and role != "admin":
+                        assert status == 404, where  # another user's token
                     else:
                         assert status not in (401, 403, 404, 500), where
-    assert checked > 300
+    assert checked > 400
 
 
 def test_an_account_manager_sees_only_their_accounts_everywhere(app, world):

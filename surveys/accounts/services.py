@@ -592,17 +592,18 @@ def get_account(session: Session, external_id: str, *, scope: Scope) -> Account 
     )
 
 
-def get_contact(session: Session, contact_id: int, *, scope: Scope) -> Contact | None:
-    """The contact if ``scope`` may see its account, and it is not erased."""
-    return session.scalar(
+def visible_contacts(scope: Scope) -> sa.Select:
+    """The contacts (not erased) of the accounts ``scope`` sees, with their account."""
+    return (
         sa.select(Contact)
-        .where(
-            Contact.id == contact_id,
-            Contact.erased_at.is_(None),
-            Contact.account_id.in_(visible_account_ids(scope)),
-        )
+        .where(Contact.erased_at.is_(None), Contact.account_id.in_(visible_account_ids(scope)))
         .options(selectinload(Contact.account))
     )
+
+
+def get_contact(session: Session, contact_id: int, *, scope: Scope) -> Contact | None:
+    """The contact if ``scope`` may see its account, and it is not erased."""
+    return session.scalar(visible_contacts(scope).where(Contact.id == contact_id))
 
 
 class NoteError(ValueError):

@@ -4,7 +4,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from surveys.auth.models import USER_ROLES, User
+from surveys.auth.models import USER_ROLES, ApiToken, User
 from surveys.auth.services import (
     UserError,
     audit,
@@ -15,6 +15,7 @@ from surveys.auth.services import (
     set_password,
     set_role,
 )
+from surveys.auth.tokens import TokenError, create_token, revoke_token, tokens_of
 from surveys.columns import utcnow
 from surveys.extensions import db
 
@@ -138,3 +139,79 @@ def deactivate_command(email: str) -> None:
     audit(db.session, "user deactivated", now=utcnow(), actor=ACTOR, target=f"user {user.id}")
     db.session.commit()
     click.echo(f"{user.email} is deactivated.")
+
+
+token = AppGroup("token", help="API tokens: create (shown once), list, revoke.")
+users.add_command(token)
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="What uses it.")
+def token_create_command(email: str, name: str) -> None:
+    """Make an API token for EMAIL and print it once; only its hash is kept."""
+    try:
+        user = get_user(db.session, email)
+        row, secret = create_token(db.session, user, name, utcnow())
+    except (UserError, TokenError) as error:
+        raise click.ClickException(str(error)) from None
+    audit(
+        db.session,
+        "api token created",
+        now=utcnow(),
+        actor=ACTOR,
+        target=f"api token {row.id} of user {user.id}",
+        detail=row.name,
+    )
+    db.session.commit()
+    click.echo(f"Token {row.id} ({row.name}) for {user.email}, shown once:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@click.argument("email")
+def token_list_command(email: str) -> None:
+    """EMAIL's tokens: id, name, start of the token, created, last used, revoked."""
+    try:
+        user = get_user(db.session, email)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+
+    def when(moment) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
+
+    for row in tokens_of(db.session, user):
+        click.echo(
+            "\t".join(
+                [
+                    str(row.id),
+                    row.name,
+                    row.prefix + "…",
+                    when(row.created_at),
+                    f"used {when(row.last_used_at)}",
+                    f"revoked {when(row.revoked_at)}" if row.revoked_at else "live",
+                ]
+            )
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def token_revoke_command(token_id: int) -> None:
+    """Revoke the token TOKEN_ID (see ``users token list``); it opens nothing from now on."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise click.ClickException(f"there is no token {token_id}")
+    if not revoke_token(db.session, row, utcnow()):
+        click.echo(f"Token {row.id} was already revoked.")
+        return
+    audit(
+        db.session,
+        "api token revoked",
+        now=utcnow(),
+        actor=ACTOR,
+        target=f"api token {row.id} of user {row.user_id}",
+        detail=row.name,
+    )
+    db.session.commit()
+    click.echo(f"Token {row.id} ({row.name}) of {row.user.email} is revoked.")

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from surveys.auth.models import USER_ROLES
 from surveys.auth.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from surveys.auth.tokens import NAME_MAX_LENGTH
 
 ROLE_CHOICES = [SelectChoice(role, role.replace("_", " ")) for role in USER_ROLES]
 
@@ -73,6 +74,17 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Name the token after what will use it."),
+            Length(max=NAME_MAX_LENGTH, message=f"At most {NAME_MAX_LENGTH} characters."),
+        ],
+        render_kw={"placeholder": "e.g. CRM sync"},
+    )
 
 
 class ConfirmForm(FlaskForm):

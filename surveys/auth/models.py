@@ -89,3 +89,26 @@ class AuditEvent(db.Model):
     detail: Mapped[str | None] = mapped_column(sa.String(500))
     # The address the request came from.
     address: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class ApiToken(db.Model):
+    """A user's key to the JSON API, sent as ``Authorization: Bearer TOKEN``. Only the
+    token's SHA-256 is kept (the token is shown once, when made); ``prefix`` is its first
+    characters, for telling tokens apart. A request with it acts as its user, with the
+    user's role and scope at the time of the request."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} of user {self.user_id}>"

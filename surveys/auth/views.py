@@ -33,11 +33,12 @@ from surveys.auth.forms import (
     NewUserForm,
     ResetForm,
     RoleForm,
+    TokenForm,
     TurnOffTwoFactorForm,
     TwoFactorForm,
 )
 from surveys.auth.mail import queue_password_reset
-from surveys.auth.models import AuditEvent, User
+from surveys.auth.models import ApiToken, AuditEvent, User
 from surveys.auth.services import (
     UserError,
     audit,
@@ -55,6 +56,7 @@ from surveys.auth.services import (
     totp_uri,
     verify_totp,
 )
+from surveys.auth.tokens import TokenError, create_token, revoke_token, tokens_of
 from surveys.columns import utcnow
 from surveys.delivery.queue import BrokerUnavailableError, kick
 from surveys.extensions import db, limiter
@@ -343,6 +345,91 @@ def two_factor() -> Response | tuple[str, int]:
     return (
         render_template("auth/two_factor.html", form=form, secret=secret, qr=_qr_svg(uri)),
         status,
+    )
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def _tokens_page(form: TokenForm, status: int = 200, created: tuple | None = None):
+    user = db.session.get(User, current_user.id)
+    return (
+        render_template(
+            "auth/tokens.html",
+            tokens=tokens_of(db.session, user),
+            form=form,
+            confirm_form=ConfirmForm(),
+            created=created,
+            everyone=False,
+        ),
+        status,
+    )
+
+
+@blueprint.get("/account/tokens")
+def tokens() -> tuple[str, int]:
+    return _tokens_page(TokenForm(formdata=None))
+
+
+@blueprint.post("/account/tokens")
+def create_token_page() -> tuple[str, int]:
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _tokens_page(form, 400)
+    user = db.session.get(User, current_user.id)
+    try:
+        row, token = create_token(db.session, user, form.name.data, utcnow())
+    except TokenError as error:
+        form.name.errors = [str(error)]
+        return _tokens_page(form, 400)
+    audit(
+        db.session,
+        "api token created",
+        now=utcnow(),
+        user=user,
+        target=f"api token {row.id} of user {user.id}",
+        detail=row.name,
+        address=_client_address(),
+    )
+    db.session.commit()
+    # Shown once, on this page only: never in a flash message, which travels in a cookie.
+    return _tokens_page(TokenForm(formdata=None), 200, created=(row.name, token))
+
+
+@blueprint.post("/account/tokens/<id:token_id>/revoke")
+def revoke_token_page(token_id: int) -> Response:
+    """A user revokes their own tokens; an admin anyone's. Anyone else's is not found."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or (row.user_id != current_user.id and current_user.role != "admin"):
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form expired; go back and try again.")
+    if revoke_token(db.session, row, utcnow()):
+        audit(
+            db.session,
+            "api token revoked",
+            now=utcnow(),
+            user=current_user,
+            target=f"api token {row.id} of user {row.user_id}",
+            detail=row.name,
+            address=_client_address(),
+        )
+        db.session.commit()
+        flash(f"The token {row.name!r} is revoked: it opens nothing from now on.", "success")
+    mine = row.user_id == current_user.id
+    return redirect(url_for(".tokens" if mine else ".all_tokens"))
+
+
+@blueprint.get("/admin/tokens")
+@access(ADMIN)
+def all_tokens() -> str:
+    return render_template(
+        "auth/tokens.html",
+        tokens=tokens_of(db.session),
+        form=None,
+        confirm_form=ConfirmForm(),
+        created=None,
+        everyone=True,
     )
 
 

@@ -5,6 +5,7 @@ Queueing only writes rows (invitations and their deliveries) and commits; the di
 says and reads nothing from Flask."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -656,11 +657,16 @@ def pending_count(
     return session.scalar(query)
 
 
-def campaign_summaries(session: Session, now: datetime | None = None) -> list[dict]:
+def campaign_summaries(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    page: Callable[[sa.Select], sa.Select] | None = None,
+) -> list[dict]:
     """Every campaign with its invitation, sent and answered counts and whether it is still
-    open, newest first."""
+    open, newest first; or the campaigns ``page`` picks and orders from that query."""
     now = now or utcnow()
-    rows = session.execute(
+    query = (
         sa.select(
             Campaign,
             sa.func.count(Invitation.id),
@@ -670,8 +676,12 @@ def campaign_summaries(session: Session, now: datetime | None = None) -> list[di
         .outerjoin(Invitation, Invitation.campaign_id == Campaign.id)
         .outerjoin(Response, Response.invitation_id == Invitation.id)
         .group_by(Campaign.id)
-        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    ).all()
+    )
+    if page is None:
+        query = query.order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    else:
+        query = page(query)
+    rows = session.execute(query).all()
     return [
         {
             "campaign": campaign,

@@ -121,6 +121,7 @@ def report_command(since: datetime | None, min_signals: int, as_json: bool) -> N
     from surveys.auth.access import Scope
     from surveys.extensions import db
     from surveys.reasons.services import ReasonFilters, reasons_report
+    from surveys.reports.rows import reasons_report_row
 
     start = (
         since.replace(tzinfo=UTC)
@@ -131,7 +132,7 @@ def report_command(since: datetime | None, min_signals: int, as_json: bool) -> N
         db.session, ReasonFilters(scope=Scope.system(), since=start, min_signals=min_signals)
     )
     if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        click.echo(json.dumps(reasons_report_row(result), ensure_ascii=False))
         return
     click.echo(f"Answers since {start:%Y-%m-%d}")
     click.echo("reason      stated  found")

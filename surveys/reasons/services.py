@@ -146,29 +146,6 @@ class AccountReasons:
     found: list[str]
     verdict: AccountVerdict
 
-    def as_json(self) -> dict:
-        return {
-            "account_id": self.account.external_id,
-            "name": self.account.name,
-            "stated": self.stated,
-            "found": self.found,
-            "price_is_cover": self.verdict.price_is_cover,
-            "strength": self.verdict.strength_json(),
-            "evidence": [signal.as_json() for signal in self.verdict.evidence],
-            "verdicts": [
-                {
-                    "response_id": verdict.answer.response_id,
-                    "contact": verdict.answer.contact,
-                    "answered_at": verdict.answer.answered_at.isoformat(),
-                    "price_is_cover": verdict.is_cover,
-                    "strength": verdict.strength_json(),
-                    "signals": [signal.as_json() for signal in verdict.signals],
-                }
-                for verdict in self.verdict.verdicts
-                if verdict.is_cover is not None
-            ],
-        }
-
 
 @dataclass(frozen=True)
 class ReasonsReport:
@@ -182,18 +159,6 @@ class ReasonsReport:
     @property
     def price_cover_share(self) -> float | None:
         return round(self.price_covers / self.price_answers, 3) if self.price_answers else None
-
-    def as_json(self) -> dict:
-        return {
-            "since": self.filters.since.isoformat() if self.filters.since else None,
-            "min_signals": self.filters.min_signals,
-            "stated": self.stated,
-            "found": self.found,
-            "price_answers": self.price_answers,
-            "price_covers": self.price_covers,
-            "price_cover_share": self.price_cover_share,
-            "accounts": [account.as_json() for account in self.accounts],
-        }
 
 
 def _answers_query(filters: ReasonFilters) -> sa.Select:
@@ -445,9 +410,14 @@ def verbatims(
     filters: ReasonFilters,
     reason: str | None = None,
     source: str = "found",
+    *,
+    before: tuple[datetime, int] | None = None,
+    limit: int = VERBATIMS_SHOWN,
 ) -> list[Verbatim]:
-    """The answers inside the filters, newest first; with ``reason``, only those that
-    picked it (``source="stated"``) or whose words carry it (``source="found"``)."""
+    """The answers inside the filters, newest first (the latest ``limit``, or those
+    after ``before``, an (answered_at, response id) of the previous page's last); with
+    ``reason``, only those that picked it (``source="stated"``) or whose words carry it
+    (``source="found"``)."""
     query = _filtered(
         sa.select(Response, Contact, Account, Campaign.kind)
         .join(Response.invitation)
@@ -466,7 +436,17 @@ def verbatims(
                 ResponseReason.found,
             )
         )
-    rows = session.execute(query.order_by(Response.answered_at.desc()).limit(VERBATIMS_SHOWN)).all()
+    if before is not None:
+        answered_at, response_id = before
+        query = query.where(
+            sa.or_(
+                Response.answered_at < answered_at,
+                sa.and_(Response.answered_at == answered_at, Response.id < response_id),
+            )
+        )
+    rows = session.execute(
+        query.order_by(Response.answered_at.desc(), Response.id.desc()).limit(limit)
+    ).all()
     reasons: dict[int, list] = defaultdict(list)
     for row in session.scalars(
         sa.select(ResponseReason)

@@ -8,6 +8,7 @@ from surveys.auth.access import Scope
 from surveys.extensions import db
 from surveys.reports.nps import signed
 from surveys.reports.queries import PERIODS, AnswerFilters
+from surveys.reports.rows import nps_report_row, trend_row
 from surveys.reports.services import nps_report
 from surveys.reports.trends import BREAKDOWNS, nps_trend
 
@@ -33,10 +34,10 @@ def nps_command(account_id: str | None, as_json: bool, window_days: int | None) 
     )
     if account_id is not None and not result.accounts:
         raise click.ClickException(f"there is no account {account_id!r}")
+    data = nps_report_row(result)
     if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        click.echo(json.dumps(data, ensure_ascii=False))
         return
-    data = result.as_json()
     click.echo(f"{'account':<12} {'name':<32} {'NPS':>6} {'n':>4}  {'95% CI':<15} band")
     for row in [{"account_id": "", "name": "Overall", **data["overall"]}, *data["accounts"]]:
         interval = f"[{row['ci_low']}, {row['ci_high']}]" if row["n"] else ""
@@ -56,7 +57,7 @@ def trend_command(period: str, by: str | None, as_json: bool) -> None:
     significantly from the group's previous period."""
     result = nps_trend(db.session, AnswerFilters(scope=Scope.system()), period=period, by=by)
     if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        click.echo(json.dumps(trend_row(result), ensure_ascii=False))
         return
     for series in result.series:
         click.echo(series.label)

@@ -1,5 +1,6 @@
 """Reports, aggregated in SQL: one query per table of results, never one per account."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,37 +70,6 @@ class NPSReport:
     def response_rate(self) -> float | None:
         return round(self.answered / self.invited, 3) if self.invited else None
 
-    def as_json(self) -> dict:
-        return {
-            "since": self.since.isoformat(),
-            "overall": _summary_json(self.overall, self.response_rate),
-            "accounts": [
-                {
-                    "account_id": row.account.external_id,
-                    "name": row.account.name,
-                    "status": row.account.status,
-                    **_summary_json(row.summary, row.response_rate),
-                }
-                for row in self.accounts
-            ],
-        }
-
-
-def _summary_json(summary: NPSSummary, response_rate: float | None) -> dict:
-    return {
-        "nps": summary.nps,
-        "n": summary.n,
-        "promoters": summary.promoters,
-        "passives": summary.passives,
-        "detractors": summary.detractors,
-        "ci_low": summary.ci_low,
-        "ci_high": summary.ci_high,
-        "band": summary.band,
-        # The interval spans more than one band: read the band as "Excellent?".
-        "band_indicative": summary.band is not None and not summary.band_certain,
-        "response_rate": response_rate,
-    }
-
 
 def _latest_first() -> sa.Label:
     """1 for each contact's latest answer, 2 for the one before, ..."""
@@ -156,15 +126,18 @@ def nps_report(
     scope: Scope,
     window_days: int,
     account_external_id: str | None = None,
+    account_ids: Collection[int] | None = None,
     narrow: "AccountFilter | None" = None,
     now: datetime | None = None,
 ) -> NPSReport:
     """NPS per account and overall over the report window, with the adjusted-Wald interval,
     band and response rate (answered / sent invitations of NPS campaigns in the window),
-    over the accounts ``scope`` sees."""
+    over the accounts ``scope`` sees (of them, only ``account_ids`` when given: a page)."""
     since = (now or utcnow()) - timedelta(days=window_days)
     visible = visible_account_ids(scope)
-    score_counts = nps_counts(session, scope=scope, since=since)
+    if account_ids is not None:
+        visible = visible.where(Account.id.in_(list(account_ids)))
+    score_counts = nps_counts(session, scope=scope, since=since, account_ids=account_ids)
     invitation_counts = dict(
         (account_id, (invited, answered))
         for account_id, invited, answered in session.execute(
@@ -189,6 +162,8 @@ def nps_report(
         )
     )
     query = visible_accounts(scope).order_by(Account.name, Account.external_id)
+    if account_ids is not None:
+        query = query.where(Account.id.in_(list(account_ids)))
     if account_external_id is not None:
         query = query.where(Account.external_id == account_external_id)
     if narrow is not None:
@@ -220,11 +195,20 @@ def combined(since: datetime, rows: list[AccountNPS]) -> NPSReport:
 
 
 def nps_counts(
-    session: Session, *, scope: Scope, since: datetime, until: datetime | None = None
+    session: Session,
+    *,
+    scope: Scope,
+    since: datetime,
+    until: datetime | None = None,
+    account_ids: Collection[int] | None = None,
 ) -> dict[int, tuple[int, int, int]]:
-    """(promoters, passives, detractors) per account id ``scope`` sees, from each contact's
-    latest NPS score answered in [since, until); accounts without one are left out."""
+    """(promoters, passives, detractors) per account id ``scope`` sees (of them, only
+    ``account_ids`` when given), from each contact's latest NPS score answered in [since,
+    until); accounts without one are left out."""
     latest = latest_nps_scores(since, until)
+    visible = visible_account_ids(scope)
+    if account_ids is not None:
+        visible = visible.where(Account.id.in_(list(account_ids)))
     return {
         account_id: (promoters, passives, detractors)
         for account_id, promoters, passives, detractors in session.execute(
@@ -234,7 +218,7 @@ def nps_counts(
                 sa.func.sum(sa.case((latest.c.score.between(7, 8), 1), else_=0)),
                 sa.func.sum(sa.case((latest.c.score <= 6, 1), else_=0)),
             )
-            .where(latest.c.account_id.in_(visible_account_ids(scope)))
+            .where(latest.c.account_id.in_(visible))
             .group_by(latest.c.account_id)
         )
     }

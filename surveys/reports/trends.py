@@ -41,23 +41,6 @@ class TrendPoint:
     change: float | None = None
     change_significant: bool | None = None
 
-    def as_json(self) -> dict:
-        summary = self.summary
-        return {
-            "period": self.period,
-            "nps": summary.nps,
-            "n": summary.n,
-            "promoters": summary.promoters,
-            "passives": summary.passives,
-            "detractors": summary.detractors,
-            "ci_low": summary.ci_low,
-            "ci_high": summary.ci_high,
-            "band": summary.band,
-            "band_indicative": summary.band is not None and not summary.band_certain,
-            "change": self.change,
-            "change_significant": self.change_significant,
-        }
-
 
 @dataclass
 class TrendSeries:
@@ -71,13 +54,6 @@ class TrendSeries:
     def n(self) -> int:
         return sum(point.summary.n for point in self.points)
 
-    def as_json(self) -> dict:
-        return {
-            "group": self.group,
-            "label": self.label,
-            "points": [point.as_json() for point in self.points],
-        }
-
 
 @dataclass
 class Trend:
@@ -85,14 +61,6 @@ class Trend:
     by: str | None
     periods: list[str]
     series: list[TrendSeries]
-
-    def as_json(self) -> dict:
-        return {
-            "period": self.period,
-            "by": self.by,
-            "periods": self.periods,
-            "series": [series.as_json() for series in self.series],
-        }
 
 
 def nps_trend(
