@@ -2,12 +2,18 @@
 and the report over stored accounts (counts, CLV per segment, revenue at risk, scope, the
 command line and the page)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from surveys.accounts.models import Account
+from surveys.auth.access import Scope
+from surveys.campaigns.models import Response
+from surveys.extensions import db
 from surveys.reports.retention import (
     MAX_PERIODS,
     add_months,
@@ -18,6 +24,8 @@ from surveys.reports.retention import (
     periods,
     year_to,
 )
+from surveys.reports.retention_report import retention_report
+from tests.helpers import create_campaign, send, token_of
 
 # --- The maths ---------------------------------------------------------------------------
 
@@ -132,3 +140,213 @@ def test_the_year_of_a_yearly_churn_rate_ends_on_the_day_given():
     window = year_to(date(2026, 11, 30))
     assert (window.first, window.last) == (date(2025, 12, 1), date(2026, 11, 30))
     assert year_to(date(2024, 2, 29)).first == date(2023, 3, 1)
+
+
+# --- The report over stored accounts -------------------------------------------------------
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+AM = "am@supplier.example"
+NOW = at("2026-12-01T09:00:00")
+
+
+@pytest.fixture
+def book(app, runner, client, make_account, smtp_sink):
+    """Accounts with known histories, and answers that put some of them at risk.
+
+    ==  ===========  ==============================  ==========  =======  ==================
+    id  customer     left                            segment     revenue  answers
+    ==  ===========  ==============================  ==========  =======  ==================
+    A   2020-01-01   -                               SMB         100      3 detractors, April
+    B   2020-01-01   2026-03-31 23:30 (Q1's last)    SMB         100
+    C   2026-02-01   -                               SMB         300      promoters in 2025,
+                                                                          passives in 2026
+    D   2026-03-15   2026-05-20                      Enterprise  1000     3 detractors, April
+    E   2026-07-01   -                               -           -
+    F   (created     -                               Enterprise  1000     3 promoters
+        2026-04-10)
+    G   (created     2025-06-01 (before it was       -           -
+        2026-11-01)  created: history imported)
+    H   2018-01-01   churned, no date                -           -
+    I   2019-05-05   2025-12-31 23:00                SMB         100
+    J   2026-01-01   -                               SMB         200      one "price", its
+                                                                          manager last in
+                                                                          touch 2025-10-01
+    ==  ===========  ==============================  ==========  =======  ==================
+    A and C belong to the account manager AM.
+    """
+    made = {}
+    for name, contacts in {"A": 3, "B": 1, "C": 4, "D": 3, "E": 1, "F": 3, "G": 1, "H": 1}.items():
+        made[name] = make_account(
+            *(["en"] * contacts),
+            external_id=name,
+            name=f"Account {name}",
+            account_manager_email=AM if name in "AC" else None,
+        )
+    made["I"] = make_account("en", external_id="I", name="Account I")
+    made["J"] = make_account("en", external_id="J", name="Account J")
+    tokens = {}
+    for _round in range(2):
+        send(runner, create_campaign(runner))
+    for message in smtp_sink.messages:
+        tokens.setdefault(message["To"].addresses[0].addr_spec, []).append(token_of(message))
+
+    def answer(account, index, score, when, round_=0, reason=None):
+        email = made[account].emails[index]
+        data = {"score": str(score), **({"reason": reason} if reason else {})}
+        assert client.post(f"/r/{tokens[email][round_]}", data=data).status_code == 303
+        with app.app_context():
+            response_id = db.session.scalar(sa.select(Response.id).order_by(Response.id.desc()))
+            db.session.execute(
+                sa.update(Response).where(Response.id == response_id).values(answered_at=at(when))
+            )
+            db.session.commit()
+
+    for index in range(3):
+        answer("A", index, 2, "2026-04-10T10:00:00")
+        answer("D", index, 1, "2026-04-10T10:00:00")
+        answer("F", index, 10, "2026-04-10T10:00:00")
+    for index in range(4):
+        answer("C", index, 10, "2025-09-10T10:00:00", round_=0)
+        answer("C", index, 7, "2026-04-10T10:00:00", round_=1)
+    answer("J", 0, 5, "2026-05-01T10:00:00", reason="price")
+
+    def day(text):
+        return date.fromisoformat(text)
+
+    histories = {
+        "A": {"customer_since": day("2020-01-01"), "segment": "SMB", "annual_revenue": 100},
+        "B": {
+            "customer_since": day("2020-01-01"),
+            "status": "churned",
+            "churned_at": at("2026-03-31T23:30:00"),
+            "segment": "SMB",
+            "annual_revenue": 100,
+        },
+        "C": {"customer_since": day("2026-02-01"), "segment": "SMB", "annual_revenue": 300},
+        "D": {
+            "customer_since": day("2026-03-15"),
+            "status": "churned",
+            "churned_at": at("2026-05-20T12:00:00"),
+            "segment": "Enterprise",
+            "annual_revenue": 1000,
+        },
+        "E": {"customer_since": day("2026-07-01")},
+        "F": {"created_at": at("2026-04-10T08:00:00"), "segment": "Enterprise"},
+        "G": {
+            "created_at": at("2026-11-01T08:00:00"),
+            "status": "churned",
+            "churned_at": at("2025-06-01T00:00:00"),
+        },
+        "H": {"customer_since": day("2018-01-01"), "status": "churned"},
+        "I": {
+            "customer_since": day("2019-05-05"),
+            "status": "churned",
+            "churned_at": at("2025-12-31T23:00:00"),
+            "segment": "SMB",
+            "annual_revenue": 100,
+        },
+        "J": {
+            "customer_since": day("2026-01-01"),
+            "segment": "SMB",
+            "annual_revenue": 200,
+            "last_contacted_at": at("2025-10-01T00:00:00"),
+        },
+    }
+    with app.app_context():
+        for name, values in histories.items():
+            db.session.execute(
+                sa.update(Account).where(Account.external_id == name).values(**values)
+            )
+        db.session.execute(
+            sa.update(Account).where(Account.external_id == "F").values(annual_revenue=1000)
+        )
+        db.session.commit()
+    return made
+
+
+def report_of(app, scope=None, **options):
+    settings = {
+        "first": date(2026, 1, 1),
+        "last": date(2026, 6, 30),
+        "period": "quarter",
+        "gross_margin": 0.5,
+        "acquisition_cost": 20.0,
+        "window_days": 365,
+        "now": NOW,
+        **options,
+    }
+    with app.app_context():
+        return retention_report(db.session, scope=scope or Scope.system(), **settings)
+
+
+def counts(figures):
+    return (figures.accounts_start, figures.acquired, figures.lost, figures.accounts_end)
+
+
+def test_accounts_are_counted_into_the_periods_they_belong_to(app, book):
+    report = report_of(app)
+    first_quarter, second_quarter = report.periods
+    # Q1: A and B at the start; C, D and J (a customer from the quarter's first day)
+    # acquired; B lost on the quarter's last evening; I left the evening before it began
+    assert counts(first_quarter) == (2, 3, 1, 4)
+    assert first_quarter.crr == pytest.approx(0.5) and first_quarter.churn_rate == 0.5
+    # Q2: F counts from the day it was created, D is lost; E comes after the range
+    assert counts(second_quarter) == (4, 1, 1, 4)
+    assert second_quarter.crr == pytest.approx(0.75)
+    assert second_quarter.churn_rate == pytest.approx(0.25)
+    assert counts(report.whole) == (2, 4, 2, 4)
+    for figures in [report.whole, *report.periods]:
+        start, acquired, lost, end = counts(figures)
+        assert end == start + acquired - lost
+    # H churned on no known day: left out, and said so; F and G have no customer_since
+    assert (report.churned_without_date, report.without_customer_since) == (1, 2)
+
+
+def test_a_range_without_accounts_at_its_start_has_no_crr(app, book):
+    report = report_of(app, first=date(2010, 1, 1), last=date(2010, 12, 31), period="year")
+    assert counts(report.whole) == (0, 0, 0, 0)
+    assert report.whole.crr is None and report.whole.churn_rate is None
+
+
+def test_clv_per_segment_from_its_revenue_margin_and_yearly_churn(app, book):
+    segments = {
+        value.segment if not value.everyone else "*": value for value in report_of(app).segments
+    }
+    smb = segments["SMB"]
+    # active at the end of June: A, C, J (100, 300, 200); a year before: A, B, I, of
+    # whom B and I left
+    assert (smb.accounts, smb.arpa) == (3, Decimal("200.00"))
+    assert (smb.accounts_year_start, smb.lost_in_year) == (3, 2)
+    assert smb.clv_before_acquisition == pytest.approx(200 * 0.5 / (2 / 3))
+    assert smb.clv == pytest.approx(150 - 20)
+    assert smb.cost_of_lost_customer == pytest.approx(150 + 20)
+    # nobody in Enterprise was a customer a year before: no churn rate, no CLV
+    enterprise = segments["Enterprise"]
+    assert enterprise.yearly_churn_rate is None and enterprise.clv is None
+    everyone = segments["*"]
+    assert (everyone.accounts, everyone.arpa) == (4, Decimal("400.00"))
+    assert everyone.yearly_churn_rate == 1  # I, B and D left; A, B and I were there
+
+
+def test_revenue_at_risk_counts_active_accounts_at_risk_falling_or_with_a_cover(app, book):
+    report = report_of(app)
+    assert report.as_of == at("2026-07-01T00:00:00")
+    why = {row.account.external_id: row.why for row in report.at_risk}
+    # A is at risk, C fell from 100 to 0, J's "price" is a cover (its manager was last in
+    # touch seven months before); D was at risk too but has left; F is content
+    assert why == {"A": ("at_risk_band",), "C": ("nps_fell",), "J": ("price_cover",)}
+    assert report.revenue_at_risk == Decimal("600.00")
+    assert [row.account.external_id for row in report.at_risk] == ["C", "J", "A"]
+
+
+def test_an_account_manager_sees_only_their_own_book(app, book):
+    report = report_of(app, scope=Scope(None, AM, "account_manager"))
+    assert counts(report.periods[0]) == (1, 1, 0, 2)  # A at the start, C acquired
+    assert {row.account.external_id for row in report.at_risk} == {"A", "C"}
+    assert report.revenue_at_risk == Decimal("400.00")
+    assert {value.segment for value in report.segments} == {None, "SMB"}
+

@@ -90,6 +90,8 @@ class Period:
     label: str
     first: date
     last: date
+    # cut short by the report's range
+    partial: bool = False
 
 
 def _label(first_of_period: date, period: str) -> str:
@@ -121,7 +123,14 @@ def periods(first: date, last: date, period: str) -> list[Period]:
     for number in range(count):
         begins = add_months(start, number * months)
         ends = add_months(begins, months) - timedelta(days=1)
-        result.append(Period(_label(begins, period), max(begins, first), min(ends, last)))
+        result.append(
+            Period(
+                _label(begins, period),
+                max(begins, first),
+                min(ends, last),
+                partial=begins < first or last < ends,
+            )
+        )
     return result
 
 
