@@ -58,13 +58,17 @@ def register_blueprints(app: Flask) -> None:
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
+    from surveys.exports.views import blueprint as exports
     from surveys.reasons.views import blueprint as reasons
+    from surveys.reports.views import blueprint as reports
     from surveys.respond.views import blueprint as respond
     from surveys.webhooks.views import blueprint as webhook_pages
 
     app.register_blueprint(accounts)
     app.register_blueprint(campaigns)
     app.register_blueprint(reasons)
+    app.register_blueprint(reports)
+    app.register_blueprint(exports)
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
     app.register_blueprint(webhook_pages)
@@ -90,10 +94,11 @@ def register_commands(app: Flask) -> None:
     from surveys.auth.cli import users
     from surveys.campaigns.cli import campaigns
     from surveys.demo.cli import demo
+    from surveys.exports.cli import export
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
     from surveys.webhooks.cli import webhooks
 
-    for group in (contacts, campaigns, report, reasons, outbox, demo, users, webhooks):
+    for group in (contacts, campaigns, report, export, reasons, outbox, demo, users, webhooks):
         app.cli.add_command(group)

@@ -431,6 +431,8 @@ EXPECTED_LEVELS = {
     "reasons.index": "staff",
     "reasons.verbatim_list": "staff",
     "reasons.account": "staff",
+    "reports.retention": "staff",
+    "exports.download": "staff",
     "campaigns.index": "cx",
     "campaigns.create": "cx",
     "campaigns.show": "cx",
@@ -509,6 +511,8 @@ def url_for_rule(rule, world, which):
         "language": "sv",
         "key": "nope",
         "filename": "staff.css",
+        "name": "answers",
+        "file_format": "csv",
     }
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
@@ -586,6 +590,9 @@ def test_an_account_manager_sees_only_their_accounts_everywhere(app, world):
         "/reasons/",
         "/reasons/verbatims",
         "/reasons/verbatims?source=stated",
+        "/exports/answers.csv",
+        "/exports/nps.csv",
+        "/exports/reasons.csv",
     ):
         page = client.get(path).get_data(as_text=True)
         assert "Own Account AB" in page, path

@@ -2,6 +2,7 @@
 and the report over stored accounts (counts, CLV per segment, revenue at risk, scope, the
 command line and the page)."""
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -350,3 +351,101 @@ def test_an_account_manager_sees_only_their_own_book(app, book):
     assert report.revenue_at_risk == Decimal("400.00")
     assert {value.segment for value in report.segments} == {None, "SMB"}
 
+
+# --- The command line and the page ---------------------------------------------------------
+
+
+def test_report_retention_prints_json(runner, book):
+    result = runner.invoke(
+        args=["report", "retention", "--from", "2026-01-01", "--to", "2026-06-30"]
+        + ["--period", "quarter", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    whole = {key: data[key] for key in ("accounts_start", "acquired", "lost", "accounts_end")}
+    assert whole == {"accounts_start": 2, "acquired": 4, "lost": 2, "accounts_end": 4}
+    assert (data["crr"], data["churn_rate"]) == (0.0, 100.0)  # percentages, like the pages
+    assert data["revenue_at_risk"] == 600.0
+    assert [(p["period"], p["crr"], p["churn_rate"]) for p in data["periods"]] == [
+        ("2026-Q1", 50.0, 50.0),
+        ("2026-Q2", 75.0, 25.0),
+    ]
+    smb = next(row for row in data["segments"] if row["segment"] == "SMB")
+    # GROSS_MARGIN 0.6 by default, ACQUISITION_COST 0
+    assert smb["clv"] == pytest.approx(200 * 0.6 / (2 / 3), abs=0.01)
+    assert smb["cost_of_lost_customer"] == smb["clv"]
+    assert {row["account_id"] for row in data["accounts_at_risk"]} == {"A", "C", "J"}
+    assert (data["churned_without_date"], data["accounts_without_customer_since"]) == (1, 2)
+    text = runner.invoke(args=["report", "retention", "--from", "2026-01-01", "--to", "2026-06-30"])
+    assert text.exit_code == 0 and "Revenue at risk: 600.00" in text.output
+    assert "2026-06  2026-06-01  2026-06-30" in text.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--from", "2026-02-01", "--to", "2026-01-01"], "2026-01-01 is before --from 2026-02-01"),
+        (["--from", "2026-02-30", "--to", "2026-03-01"], "'2026-02-30' is not a day of the"),
+        (["--from", "2026-13-01", "--to", "2027-01-01"], "'2026-13-01' is not a day of the"),
+        (["--from", "0001-01-01", "--to", "2026-01-01"], "is out of range"),
+        (["--from", "2026-01-01", "--to", "9999-12-31"], "is out of range"),
+        (["--from", "\u0662\u0660\u0662\u0666-01-01", "--to", "2026-02-01"], "digits 0-9"),
+        (["--from", "\uff12\uff10\uff12\uff16-01-01", "--to", "2026-02-01"], "digits 0-9"),
+        (["--from", "20260101", "--to", "2026-02-01"], "is not a date like 2026-03-31"),
+        (["--from", "yesterday", "--to", "2026-02-01"], "is not a date like 2026-03-31"),
+        (["--from", "1900-01-01", "--to", "2999-12-31"], "a report shows at most 240"),
+        (["--from", "2026-01-01", "--to", "2026-02-01", "--period", "week"], "'week' is not one"),
+        (["--from", "2026-01-01"], "Missing option '--to'"),
+    ],
+)
+def test_report_retention_refuses_hostile_input_clearly(runner, options, message):
+    result = runner.invoke(args=["report", "retention", *options])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+
+
+def test_the_retention_page_shows_the_figures_and_their_downloads(client, book):
+    page = client.get("/reports/retention?since=2026-01-01&until=2026-06-30&period=quarter")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for expected in ("50.0 %", "75.0 %", "2026-Q1", "Account C", "Account J", "600"):
+        assert expected in text, expected
+    assert 'data-label="Churn rate"' in text and 'class="data rows"' in text
+    assert (
+        "/exports/retention.csv?since=2026-01-01&amp;until=2026-06-30&amp;period=quarter&amp;sep=;"
+        in text
+    )
+    assert "/exports/revenue-at-risk.xlsx?" in text
+    assert 'name="viewport"' in text  # readable at 375 px: the rows fold into blocks
+    # the default: this month and the eleven before it
+    assert client.get("/reports/retention").status_code == 200
+
+
+def test_the_retention_page_shows_an_account_manager_their_own_book(app, book, make_user):
+    from tests.conftest import sign_in
+
+    client = sign_in(app.test_client(), make_user(AM, "account_manager"))
+    text = client.get("/reports/retention?since=2026-01-01&until=2026-06-30").get_data(as_text=True)
+    assert "Account A" in text and "Account C" in text
+    assert "Account J" not in text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("since=2026-02-01&until=2026-01-01", "The end of the period is before its start."),
+        ("since=\u0662\u0660\u0662\u0666-01-01", "is not a date like 2026-03-31"),
+        ("until=9999-12-31", "Choose a date from 1900-01-01 to 2999-12-31."),
+        ("period=week", "Not a valid choice"),
+        ("since=1900-01-01&until=2999-12-31", "a report shows at most 240"),
+    ],
+)
+def test_the_retention_page_refuses_hostile_filters_with_a_400(client, query, message):
+    response = client.get(f"/reports/retention?{query}")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
