@@ -449,3 +449,48 @@ def test_the_retention_page_refuses_hostile_filters_with_a_400(client, query, me
     response = client.get(f"/reports/retention?{query}")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("GROSS_MARGIN", 0, "GROSS_MARGIN=0 must be a share above 0 and at most 1"),
+        ("GROSS_MARGIN", 60, "GROSS_MARGIN=60 must be a share above 0 and at most 1"),
+        ("GROSS_MARGIN", float("nan"), "GROSS_MARGIN=nan must be a share"),
+        ("ACQUISITION_COST", -1, "ACQUISITION_COST must be 0 or more"),
+        ("ACQUISITION_COST", float("inf"), "ACQUISITION_COST must be 0 or more"),
+    ],
+)
+def test_retention_settings_out_of_range_are_refused(name, value, message):
+    from config import TestingConfig
+    from surveys import create_app
+
+    class Config(TestingConfig):
+        pass
+
+    setattr(Config, name, value)
+    with pytest.raises(RuntimeError, match=message):
+        create_app(Config)
+
+
+def test_retention_settings_come_from_the_environment(tmp_path):
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SURVEYS_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "GROSS_MARGIN": "0.45",
+        "ACQUISITION_COST": "12500",
+    }
+    code = "from wsgi import app; print(app.config['GROSS_MARGIN'], app.config['ACQUISITION_COST'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["0.45", "12500.0"]
+    env["GROSS_MARGIN"] = "sixty"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0 and "GROSS_MARGIN='sixty' is not a number." in result.stderr
