@@ -115,6 +115,10 @@ class Config:
     # 30-second worker timeout; the time goes with the rows. The command line has none.
     IMPORT_MAX_BYTES = 10 * 1000 * 1000
     IMPORT_MAX_ROWS = 150_000
+    # An XLSX download is built whole before it is sent, at about 3,000 rows a second; a
+    # larger export is refused with the way to get it (the CSV streams; the command line
+    # has no limit), well inside gunicorn's 30-second worker timeout.
+    EXPORT_XLSX_MAX_ROWS = 50_000
     # Retention: the gross margin on a customer's revenue (a share, 0.6 = 60 %) for CLV, and
     # what winning a new customer costs (sales and marketing spend / new customers, in
     # the currency of annual_revenue) for CLV and the cost of a lost customer.

@@ -22,7 +22,7 @@ from surveys.exports.tables import Table
 from surveys.exports.views import TABLES
 from surveys.exports.writers import CSV_ROWS_A_PIECE, csv_pieces, neutralise, write_xlsx
 from surveys.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import build_app, sign_in
 from tests.helpers import create_campaign, send, token_of
 
 # Every start of a cell that a spreadsheet may run, and what the file must hold instead.
@@ -359,6 +359,20 @@ def test_hostile_export_requests_are_refused_clearly(app, client, url, status, m
     assert response.status_code == status
     assert message in response.get_data(as_text=True)
     assert not [line for line in audit_lines(app) if line[0] == "export"]
+
+
+def test_an_xlsx_over_its_row_limit_is_refused_with_the_way_to_get_it(
+    database_url, smtp_server, admin_id, answered
+):
+    app = build_app(database_url, MAIL_PORT=smtp_server.port, EXPORT_XLSX_MAX_ROWS=5)
+    client = sign_in(app.test_client(), admin_id)
+    response = client.get("/exports/answers.xlsx")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "This export has 6 rows; an XLSX download holds up to 5" in text
+    assert "Download the CSV" in text
+    assert client.get("/exports/answers.csv").status_code == 200
+    assert client.get("/exports/answers.xlsx?account=OWN").status_code == 200
 
 
 def test_exports_need_a_sign_in(anonymous):

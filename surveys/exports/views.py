@@ -165,6 +165,14 @@ def download(name: str, file_format: str) -> Response:
         abort(400, str(error))
     finally:
         session.close()
+    limit = current_app.config["EXPORT_XLSX_MAX_ROWS"]
+    if file_format == "xlsx" and table.count > limit:
+        abort(
+            400,
+            f"This export has {table.count:,} rows; an XLSX download holds up to {limit:,}, "
+            "because a workbook is built whole before it is sent. Download the CSV, which "
+            "streams, narrow the filters, or run flask export answers --format xlsx.",
+        )
     return send_table(table, file_format, separator=form.sep.data, now=now, session=session)
 
 
