@@ -81,6 +81,9 @@ class Config:
     FREE_TEXT_RETENTION_DAYS = _number("FREE_TEXT_RETENTION_DAYS", "730")
     # Seconds before each retry of a webhook the receiver did not take.
     WEBHOOK_RETRY_DELAYS = _seconds_list("WEBHOOK_RETRY_DELAYS", "30,120,600,3600,21600")
+    # A detractor's or exit answer's follow-up is due (first contact) this many hours after
+    # the answer; open past it, it is overdue.
+    FOLLOW_UP_DUE_HOURS = _number("FOLLOW_UP_DUE_HOURS", "48")
     # Who is asking: the supplier's name on e-mails and customer pages, its logo (an
     # https URL, optional) and the From's display name (unset: the company's name).
     COMPANY_NAME = os.environ.get("COMPANY_NAME", "").strip() or None
@@ -148,6 +151,7 @@ class Config:
             ("REMINDER_AFTER_DAYS", 0),
             ("NPS_FATIGUE_DAYS", 0),
             ("FREE_TEXT_RETENTION_DAYS", 1),
+            ("FOLLOW_UP_DUE_HOURS", 1),
         ):
             if getattr(cls, name) < low:
                 raise RuntimeError(f"{name} must be {low} or more.")

@@ -53,12 +53,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     import surveys.auth.mail  # noqa: F401 (registers the password-reset e-mail)
+    import surveys.followups.mail  # noqa: F401 (registers the follow-up alert and digest)
     from surveys.accounts.views import blueprint as accounts
-    from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access
+    from surveys.auth.access import PUBLIC, STAFF, access, blueprint_access, current_scope
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
     from surveys.exports.views import blueprint as exports
+    from surveys.followups.views import blueprint as followups
     from surveys.reasons.views import blueprint as reasons
     from surveys.reports.views import blueprint as reports
     from surveys.respond.views import blueprint as respond
@@ -67,11 +69,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts)
     app.register_blueprint(campaigns)
     app.register_blueprint(reasons)
-    app.register_blueprint(reports)
+    app.register_blueprint(followups)
     app.register_blueprint(exports)
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
     app.register_blueprint(webhook_pages)
+    app.register_blueprint(reports)
     extensions.csrf.exempt(respond)
     if app.config.get("OUTBOX_DIR"):
         from surveys.outbox.views import blueprint as outbox
@@ -86,7 +89,11 @@ def register_blueprints(app: Flask) -> None:
     @app.get("/")
     @access(STAFF)
     def index() -> Response:
-        return redirect(url_for("accounts.index"))
+        """An account manager starts at their accounts, most at risk first; CX and
+        admins at every account's NPS."""
+        if current_scope().sees_everything:
+            return redirect(url_for("accounts.index"))
+        return redirect(url_for("accounts.mine"))
 
 
 def register_commands(app: Flask) -> None:
@@ -95,10 +102,22 @@ def register_commands(app: Flask) -> None:
     from surveys.campaigns.cli import campaigns
     from surveys.demo.cli import demo
     from surveys.exports.cli import export
+    from surveys.followups.cli import followups
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
     from surveys.webhooks.cli import webhooks
 
-    for group in (contacts, campaigns, report, export, reasons, outbox, demo, users, webhooks):
+    for group in (
+        contacts,
+        campaigns,
+        report,
+        export,
+        reasons,
+        outbox,
+        demo,
+        users,
+        webhooks,
+        followups,
+    ):
         app.cli.add_command(group)

@@ -18,6 +18,7 @@ from flask_migrate import upgrade
 from config import TestingConfig
 from surveys import create_app
 from surveys.auth.models import User
+from surveys.delivery.queue import wait_for_background
 from surveys.extensions import db as _db
 from surveys.outbox.sink import free_port, start_sink
 from tests.factories import AccountFactory
@@ -131,6 +132,8 @@ def app(database_url: str, smtp_server: Sink) -> Iterator[Flask]:
     use ``with app.app_context():``."""
     app = build_app(database_url, MAIL_PORT=smtp_server.port)
     yield app
+    # e-mails a request queued (a follow-up's alert) go before the next test's sink opens
+    wait_for_background()
     with app.app_context():
         _db.engine.dispose()
 

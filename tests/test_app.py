@@ -63,13 +63,15 @@ def test_config_reads_every_documented_variable(tmp_path):
         "COMPANY_LOGO_URL": "https://cdn.example.com/logo.png",
         "SURVEYS_BASE_URL": "https://surveys.example.com/",
         "TRUSTED_HOSTS": "internal.example.com, ",
+        "FOLLOW_UP_DUE_HOURS": "24",
     }
     code = (
         "from wsgi import app; c = app.config; print(c['SECRET_KEY'], "
         "c['SQLALCHEMY_DATABASE_URI'], c['MAIL_SERVER'], c['MAIL_PORT'], "
         "c['MAIL_DEFAULT_SENDER'], c['SURVEYS_BASE_URL'], c['REQUIRE_ADMIN_2FA'], "
         "c['MAIL_TIMEOUT'], c['MAIL_SENDER_NAME'], c['COMPANY_NAME'], c['COMPANY_LOGO_URL'], "
-        "','.join(c['TRUSTED_HOSTS']), c['SESSION_COOKIE_SECURE'], c['SESSION_COOKIE_SAMESITE'])"
+        "','.join(c['TRUSTED_HOSTS']), c['SESSION_COOKIE_SECURE'], c['SESSION_COOKIE_SAMESITE'], "
+        "c['FOLLOW_UP_DUE_HOURS'])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
@@ -89,6 +91,7 @@ def test_config_reads_every_documented_variable(tmp_path):
         "surveys.example.com,internal.example.com",
         "True",
         "Lax",
+        "24",
     ]
 
 
@@ -187,6 +190,7 @@ def test_development_cookie_works_over_plain_http():
         ("COMPANY_LOGO_URL", "javascript:alert(1)", "COMPANY_LOGO_URL must be an https://"),
         ("COMPANY_NAME", "Evil\r\nBcc: x@example.com", "COMPANY_NAME contains a line break"),
         ("MAIL_SENDER_NAME", "A\nB", "MAIL_SENDER_NAME contains a line break"),
+        ("FOLLOW_UP_DUE_HOURS", 0, "FOLLOW_UP_DUE_HOURS must be 1 or more"),
     ],
 )
 def test_settings_that_would_break_mail_are_refused(name, value, message):

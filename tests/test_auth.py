@@ -429,6 +429,12 @@ EXPECTED_LEVELS = {
     "accounts.erase_contact_data": "cx",
     "accounts.import_contacts": "cx",
     "reasons.index": "staff",
+    "reports.trend": "staff",
+    "reports.index": "staff",
+    "reports.committee": "staff",
+    "reports.foresight_page": "staff",
+    "reports.reasons_page": "staff",
+    "reports.response_rates_page": "staff",
     "reasons.verbatim_list": "staff",
     "reasons.account": "staff",
     "reports.retention": "staff",
@@ -451,6 +457,13 @@ EXPECTED_LEVELS = {
     "webhooks.index": "admin",
     "webhooks.add": "admin",
     "webhooks.deactivate": "admin",
+    "accounts.mine": "staff",
+    "accounts.contacted_today": "staff",
+    "followups.index": "staff",
+    "followups.show": "staff",
+    "followups.mark_contacted": "staff",
+    "followups.resolve": "staff",
+    "followups.times": "staff",
 }
 # Endpoints only the development settings have.
 DEVELOPMENT_ONLY = {"outbox.index": "cx", "outbox.show": "cx", "outbox.html": "cx"}
@@ -488,7 +501,12 @@ def world(app, runner, make_account, make_user, smtp_sink):
         args=["webhooks", "add", "https://crm.example.com/h", "--events", "answer.created"]
     )
     assert added.exit_code == 0, added.output
+    with app.app_context():
+        from surveys.followups.models import FollowUp
+
+        follow_ups = dict(db.session.execute(sa.select(FollowUp.account_id, FollowUp.id)).all())
     return {
+        "follow_ups": {"own": follow_ups[own.account_id], "other": follow_ups[other.account_id]},
         "own": own,
         "other": other,
         "users": users,
@@ -507,6 +525,7 @@ def url_for_rule(rule, world, which):
         "campaign_id": world["campaign_id"],
         "user_id": world["spare"],
         "webhook_id": 1,
+        "follow_up_id": world["follow_ups"][which],
         "token": world["token"],
         "language": "sv",
         "key": "nope",
@@ -575,7 +594,9 @@ def test_the_role_matrix(app, world):
                     if not allowed:
                         assert status == 404, where
                         continue
-                    uses_an_account = "external_id" in rule.rule or "contact_id" in rule.rule
+                    uses_an_account = any(
+                        name in rule.rule for name in ("external_id", "contact_id", "follow_up_id")
+                    )
                     if role == "account_manager" and which == "other" and uses_an_account:
                         assert status == 404, where
                     else:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -286,6 +287,128 @@ def test_the_campaign_pages_never_scroll_sideways(
                 assert page.evaluate("document.documentElement.scrollWidth") <= width
         finally:
             context.close()
+
+
+def scrolls_sideways(page, width: int = 375) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") > width
+
+
+def test_a_manager_follows_up_from_the_alert_on_a_phone(
+    live_app, browser, make_account, make_user, smtp_sink
+):
+    manager = "maria.holm@supplier.example"
+    make_user(manager, "account_manager")
+    app, base_url = live_app
+    runner = app.test_cli_runner()
+    made = make_account(
+        {"language": "en", "name": "Åsa Öberg", "email": "asa.oberg@fjord-logistik.example"},
+        external_id="FJORD",
+        name="Fjord Logistik och Transport Aktiebolag",
+        account_manager_email=manager,
+    )
+    send(runner, create_campaign(runner))
+    token = token_of(smtp_sink.to(made.emails[0])[0])
+    smtp_sink.clear()
+    comment = "Nobody has called us since the spring; we are looking at other suppliers now."
+    answered = app.test_client().post(
+        f"/r/{token}", data={"score": "2", "reason": "attention", "comment": comment}
+    )
+    assert answered.status_code == 303
+    wait_for_background()
+    [alert] = smtp_sink.to(manager)
+    link = next(
+        line for line in text_part(alert).splitlines() if line.startswith(f"{base_url}/follow-ups/")
+    )
+    assert token not in alert.as_string()
+
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(link)  # not signed in: the sign-in page, which brings them back
+        assert "/login?next=/follow-ups/" in page.url
+        page.get_by_label("E-mail address").fill(manager)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(link)
+        assert page.get_by_text(comment).is_visible()
+        assert not scrolls_sideways(page)
+        page.get_by_label("Note (optional): what was said, what happens next").fill(
+            "Called Åsa; review meeting on Friday."
+        )
+        page.get_by_role("button", name="Mark contacted").click()
+        page.wait_for_url(link)
+        assert page.get_by_text("Marked contacted.").is_visible()
+        assert page.get_by_text("Called Åsa; review meeting on Friday.").is_visible()
+        assert page.get_by_role("button", name="Resolve").is_visible()
+        assert not scrolls_sideways(page)
+
+        page.get_by_role("link", name="My follow-ups").first.click()
+        page.wait_for_url(f"{base_url}/follow-ups/")
+        assert page.get_by_role("heading", name="My follow-ups").is_visible()
+        assert page.get_by_text("No follow-ups here").is_visible()
+        assert page.locator(f'a[href="{link.removeprefix(base_url)}"]').count() == 0
+        assert not scrolls_sideways(page)
+        page.get_by_role("link", name="Contacted (1)").click()
+        assert page.locator(f'a[href="{link.removeprefix(base_url)}"]').count() == 1
+        assert not scrolls_sideways(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("role", ["account_manager", "cx"])
+def test_the_staff_pages_fit_a_phone(live_app, browser, make_account, make_user, smtp_sink, role):
+    """Every staff page of this release at 375 px: tables become rows, nothing scrolls
+    sideways, also with long names, addresses and words."""
+    email = f"a.rather.long.address.of.a.staff.member.{role}@supplier-with-a-long-name.example"
+    make_user(email, role)
+    app, base_url = live_app
+    runner = app.test_cli_runner()
+    long_word = "Leveransavvikelserapporteringssystemet" * 2
+    made = make_account(
+        {
+            "language": "sv",
+            "name": "Maximiliana Wilhelmina Östergren-Lindqvist",
+            "email": "maximiliana.wilhelmina.ostergren-lindqvist@a-long-customer-domain.example",
+            "role": "decision_maker",
+        },
+        {"language": "en", "name": "Ulf", "role": "user"},
+        external_id="LONG-ACCOUNT-ID-2026",
+        name="Nordiska Lager- och Transportaktiebolaget i Norrland",
+        account_manager_email=email,
+        last_contacted_at=datetime.now(UTC) - timedelta(days=200),
+    )
+    send(runner, create_campaign(runner))
+    tokens = {m["To"].addresses[0].addr_spec: token_of(m) for m in smtp_sink.messages}
+    client = app.test_client()
+    client.post(f"/r/{tokens[made.emails[0]]}", data={"score": "1", "comment": long_word})
+    client.post(f"/r/{tokens[made.emails[1]]}", data={"score": "10"})
+    wait_for_background()
+    with app.app_context():
+        from surveys.extensions import db
+        from surveys.followups.models import FollowUp
+
+        follow_up_id = db.session.scalar(sa.select(FollowUp.id))
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    try:
+        sign_in_as(page, base_url, email)
+        paths = [
+            "/accounts/mine",
+            "/accounts/LONG-ACCOUNT-ID-2026",
+            f"/follow-ups/{follow_up_id}",
+            "/follow-ups/",
+            "/follow-ups/?state=all",
+            "/follow-ups/first-contact",
+            "/account",
+        ]
+        if role == "cx":
+            paths += ["/accounts/", "/campaigns/"]
+        for path in paths:
+            page.goto(f"{base_url}{path}")
+            assert page.get_by_role("heading", level=1).is_visible(), path
+            assert not scrolls_sideways(page), path
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("width", [375, 1280])

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from surveys.reports.nps import (
     adjusted_wald_interval,
     band,
+    compare,
     count_scores,
     net_promoter_score,
     nps_variance,
@@ -155,3 +156,39 @@ def test_the_accounts_page_marks_an_indicative_band(client, runner, make_account
     assert "World class?" in page and "indicative: the 95% interval" in page
     assert "+0" not in page
     assert made
+
+
+# --- Two NPS values compared: the two-sample Wald test on the same variance ------------------
+
+
+def test_a_significant_fall_between_two_periods():
+    # earlier (promoters, passives, detractors) = (36, 21, 15): NPS 0.2917, var 0.6233;
+    # later (22, 20, 30): NPS -0.1111, var 0.7222 - 0.0123 = 0.7099.
+    # se = sqrt(0.6233/72 + 0.7099/72) = sqrt(0.018516) = 0.13607; z = -0.40278/0.13607
+    change = compare((36, 21, 15), (22, 20, 30))
+    assert change.difference == pytest.approx(-0.40278, abs=5e-6)
+    assert change.standard_error == pytest.approx(0.13607, abs=5e-6)
+    assert change.z == pytest.approx(-2.9600, abs=5e-5)
+    assert change.significant
+
+
+def test_a_change_inside_the_noise_is_not_significant():
+    # scores 0,7,7,9,9,9 (NPS 1/3, var 5/9) against two of each (NPS 0, var 2/3):
+    # se = sqrt(5/54 + 2/18) = sqrt(11/54) = 0.45134, z = -(1/3)/0.45134 = -0.7385
+    change = compare((3, 2, 1), (2, 2, 2))
+    assert change.difference == pytest.approx(-1 / 3)
+    assert change.standard_error == pytest.approx(math.sqrt(11 / 54))
+    assert change.z == pytest.approx(-0.7385, abs=5e-5)
+    assert not change.significant
+
+
+def test_a_rise_is_significant_the_same_way():
+    assert compare((22, 20, 30), (36, 21, 15)).z == pytest.approx(2.9600, abs=5e-5)
+
+
+def test_groups_without_variance():
+    assert compare((5, 0, 0), (0, 0, 5)).significant  # all promoters, then all detractors
+    same = compare((4, 0, 0), (2, 0, 0))
+    assert (same.difference, same.z, same.significant) == (0.0, None, False)
+    with pytest.raises(ValueError):
+        compare((0, 0, 0), (1, 0, 0))

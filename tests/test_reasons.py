@@ -411,3 +411,31 @@ def test_a_colleague_is_quoted_once_however_often_they_answered(
     detail = colleague[0]["detail"]
     assert detail.startswith("Per Ek wrote of attention on ")
     assert detail.count("Ingen hör av sig") <= 1
+
+
+def test_a_detractor_follow_up_left_open_is_a_cover_signal(
+    app, client, runner, make_account, smtp_sink
+):
+    """Signal 4's second half: nobody acted on a detractor's follow-up for over 14 days."""
+    from datetime import UTC, datetime, timedelta
+
+    from surveys.followups.models import FollowUp
+
+    made = make_account(
+        {"language": "en"},
+        {"language": "en"},
+        external_id="OPEN",
+        name="Left Open AB",
+        last_contacted_at=datetime.now(UTC),
+    )
+    send(runner, create_campaign(runner))
+    answer(client, smtp_sink, made.emails[0], score="2", comment="The app keeps crashing")
+    answer(client, smtp_sink, made.emails[1], score="4", reason="price", comment="Too expensive")
+    with app.app_context():
+        first = db.session.scalar(sa.select(FollowUp).order_by(FollowUp.id))
+        first.opened_at = datetime.now(UTC) - timedelta(days=20)
+        db.session.commit()
+    report = json.loads(runner.invoke(args=["reasons", "report", "--json"]).output)
+    [row] = [row for row in report["accounts"] if row["account_id"] == "OPEN"]
+    assert row["price_is_cover"] is True
+    assert any(signal["signal"] == "follow_up_open" for signal in row["evidence"])

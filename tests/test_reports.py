@@ -263,3 +263,165 @@ def test_one_contact_one_vote_in_each_period(app, runner, client, make_account, 
             db.session.commit()
     [point] = trend(runner)["series"][0]["points"]
     assert (point["n"], point["nps"]) == (1, 100.0)  # the latest answer of May counts
+
+
+def test_the_trend_page_draws_the_chart_beside_its_table(
+    app, runner, client, make_account, smtp_sink
+):
+    make_account(*(["en"] * 8), external_id="T1", segment="SMB")
+    send(runner, create_campaign(runner))
+    answered_on(app, client, smtp_sink, {"2026-01": [10, 10, 10, 9], "2026-02": [3, 2, 10, 8]})
+    page = client.get("/reports/trend?period=month&segment=SMB")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<svg class="chart"' in text and '<polygon class="band"' in text
+    assert '<th scope="row" data-label="Period">2026-02</th>' in text
+    assert "-25" in text and "significant" in text and "World class?" in text
+    assert "style=" not in text and "<script" not in text
+    by_role = client.get("/reports/trend?by=role").get_data(as_text=True)
+    assert '<ul class="legend">' in by_role and "<h2>decision maker</h2>" in by_role
+    for query in (
+        "by=colour",
+        "period=week",
+        "since=2026-13-01",
+        "since=2026-05-01&until=2026-04-01",
+        "account=" + "x" * 65,
+        "segment=a%00b",
+    ):
+        assert client.get(f"/reports/trend?{query}").status_code == 400, query
+
+
+# --- Buying committee, did we see it coming, reasons over time, response rates ----------
+
+
+def committee_world(app, runner, client, make_account, smtp_sink):
+    """SILENT: two decision makers invited, only users answer (10s). SPLIT: a detractor
+    decision maker beside promoter users."""
+    make_account(
+        {"language": "en", "role": "decision_maker"},
+        {"language": "en", "role": "decision_maker"},
+        {"language": "en", "role": "user"},
+        external_id="SILENT",
+        name="Silent Board AB",
+    )
+    make_account(
+        {"language": "en", "role": "decision_maker"},
+        {"language": "en", "role": "user"},
+        {"language": "en", "role": "user"},
+        external_id="SPLIT",
+        name="Split Views AB",
+    )
+    send(runner, create_campaign(runner))
+    scores = {
+        "contact2@silent.example": "10",
+        "contact0@split.example": "2",
+        "contact1@split.example": "10",
+        "contact2@split.example": "9",
+    }
+    for message in smtp_sink.messages:
+        address = message["To"].addresses[0].addr_spec
+        if address in scores:
+            client.post(f"/r/{token_of(message)}", data={"score": scores[address]})
+
+
+def test_the_buying_committee_report(app, runner, client, make_account, smtp_sink):
+    committee_world(app, runner, client, make_account, smtp_sink)
+    page = client.get("/reports/committee").get_data(as_text=True)
+    silent_section = page.split("<h2>Where decision makers")[0]
+    assert "Silent Board AB</a>: 2 invited, none answered" in silent_section
+    assert "Split Views AB" not in silent_section
+    assert "Split Views AB</a>: users give 9.5 on average, decision makers 2.0" in page
+    assert "users happier by 7.5 points" in page
+    assert 'data-label="Decision makers">0 / 2</td>' in page
+    assert 'data-label="Scores">2 to 10</td>' in page
+
+
+def test_did_we_see_it_coming(app, runner, client, make_account, smtp_sink):
+    from surveys.accounts.models import Account
+
+    made = make_account({"language": "en"}, {"language": "en"}, external_id="GONE", name="Gone AB")
+    nps = create_campaign(runner)
+    send(runner, nps)
+    first, second = smtp_sink.messages
+    client.post(
+        f"/r/{token_of(first)}",
+        data={"score": "3", "reason": "price", "comment": "Far too expensive"},
+    )
+    client.post(f"/r/{token_of(second)}", data={"score": "9"})
+    with app.app_context():
+        db.session.execute(
+            sa.update(Response).values(answered_at=datetime.now(UTC) - timedelta(days=100))
+        )
+        db.session.execute(
+            sa.update(Account)
+            .where(Account.external_id == "GONE")
+            .values(status="churned", churned_at=datetime.now(UTC) - timedelta(days=10))
+        )
+        db.session.commit()
+    smtp_sink.clear()
+    send(runner, create_campaign(runner, kind="exit"))
+    exit_message = smtp_sink.to(made.emails[1])[0]
+    client.post(
+        f"/r/{token_of(exit_message)}", data={"reason": "price", "comment": "Cheaper elsewhere"}
+    )
+    page = client.get("/reports/foresight").get_data(as_text=True)
+    assert '<strong class="big">100%</strong> of the churned accounts' in page
+    assert "90 days before" in page and ": price</li>" in page
+    assert (
+        '<th scope="row" data-label="Reason">price</th>'
+        '<td class="num" data-label="Left for it">1</td>'
+        '<td class="num" data-label="Announced">1</td>'
+    ) in page
+
+
+def test_reasons_over_time_and_response_rates(app, runner, client, make_account, smtp_sink):
+    make_account("en", "en", "sv", external_id="R1")
+    send(runner, create_campaign(runner))
+    first, second, third = smtp_sink.messages
+    client.post(
+        f"/r/{token_of(first)}", data={"score": "2", "reason": "price", "comment": "Too expensive"}
+    )
+    client.post(f"/r/{token_of(second)}", data={"score": "8", "reason": "product"})
+    month = datetime.now(UTC).strftime("%Y-%m")
+    page = client.get("/reports/reasons").get_data(as_text=True)
+    assert f'data-label="Period">{month}</th>' in page
+    assert 'data-label="price">1 / 1</td>' in page and 'data-label="product">1 / 0</td>' in page
+    rates = client.get("/reports/response-rates").get_data(as_text=True)
+    assert 'data-label="Sent">3</td><td class="num" data-label="Answered">2</td>' in rates
+    assert (
+        'data-label="Language">sv</th><td class="num" data-label="Sent">1</td>'
+        '<td class="num" data-label="Answered">0</td>' in rates
+    )
+    assert third
+
+
+def test_report_pages_show_an_account_manager_only_their_accounts(
+    app, runner, client, make_account, smtp_sink, make_user
+):
+    from tests.conftest import sign_in
+
+    committee_world(app, runner, client, make_account, smtp_sink)
+    with app.app_context():
+        from surveys.accounts.models import Account
+
+        db.session.execute(
+            sa.update(Account)
+            .where(Account.external_id == "SPLIT")
+            .values(account_manager_email="am@x.example")
+        )
+        db.session.commit()
+    manager = sign_in(app.test_client(), make_user("am@x.example", "account_manager"))
+    for path in (
+        "/reports/committee",
+        "/reports/trend?by=account",
+        "/reports/foresight",
+        "/reports/reasons",
+        "/reports/response-rates",
+        "/reports/",
+    ):
+        response = manager.get(path)
+        assert response.status_code == 200, path
+        assert "Silent Board AB" not in response.get_data(as_text=True), path
+    assert "Split Views AB" in manager.get("/reports/committee").get_data(as_text=True)
+    for query in ("since=٢٠٢٦-01-01", "period=day", "role=ceo", "manager=" + "m" * 300):
+        assert manager.get(f"/reports/committee?{query}").status_code == 400, query

@@ -217,3 +217,33 @@ def test_admins_add_and_turn_off_webhooks_on_a_page(app, client, runner):
     assert client.post("/admin/webhooks/99/deactivate").status_code == 404
     body = json.loads(hooks.requests[0][1])
     assert body["type"] == "answer.created"
+
+
+def test_a_new_answer_and_its_follow_up_reach_the_receiver(app, runner, make_account, smtp_sink):
+    from surveys.delivery.queue import wait_for_background
+    from tests.helpers import create_campaign, send, token_of
+
+    made = make_account({"language": "sv"}, external_id="HOOK", name="Krok AB")
+    with receiver() as hooks:
+        secret = add(runner, hooks.url)
+        send(runner, create_campaign(runner))
+        [message] = smtp_sink.messages
+        client = app.test_client()
+        answered = client.post(
+            f"/r/{token_of(message)}",
+            data={"score": "3", "reason": "price", "comment": "För dyrt"},
+        )
+        assert answered.status_code == 303
+        wait_for_background()
+        # answering again is no new answer and opens no second follow-up
+        client.post(f"/r/{token_of(message)}", data={"score": "4"})
+        wait_for_background()
+        events = [Webhook(secret).verify(body, headers) for headers, body in hooks.requests]
+    assert sorted(event["type"] for event in events) == ["answer.created", "follow_up.created"]
+    answer = next(event["data"] for event in events if event["type"] == "answer.created")
+    assert answer["score"] == 3 and answer["reason"] == "price"
+    assert answer["account"] == {"account_id": "HOOK", "name": "Krok AB"}
+    assert "price" in answer["reasons_found"]
+    follow_up = next(event["data"] for event in events if event["type"] == "follow_up.created")
+    assert follow_up["answer_id"] == answer["answer_id"] and follow_up["state"] == "open"
+    assert made

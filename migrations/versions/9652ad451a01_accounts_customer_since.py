@@ -5,7 +5,7 @@ column; retention counts an account from it. Accounts stored before keep NULL an
 from their created_at until a file gives the date.
 
 Revision ID: 9652ad451a01
-Revises: 18c107600de3
+Revises: 0f5c815a4f11
 Create Date: 2026-12-01 09:14:55.717359
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9652ad451a01'
-down_revision = '18c107600de3'
+down_revision = '0f5c815a4f11'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,8 +9,13 @@ from surveys.columns import UTCDateTime, one_of, utcnow
 from surveys.extensions import db
 from surveys.reasons.nlp.labels import LANGUAGES
 
+if TYPE_CHECKING:
+    from surveys.auth.models import User
+
 ROLES = ("decision_maker", "influencer", "user")
 ACCOUNT_STATUSES = ("active", "churned")
+# A staff note (on a touch, on a follow-up step): a few paragraphs, not a file.
+NOTE_MAX_LENGTH = 2000
 
 
 class Account(db.Model):
@@ -79,3 +85,21 @@ class Suppression(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccountTouch(db.Model):
+    """A contact with the account by its manager ("Contacted today"), with their note: what
+    moves ``Account.last_contacted_at``."""
+
+    __tablename__ = "account_touches"
+    __table_args__ = (sa.CheckConstraint(f"length(note) <= {NOTE_MAX_LENGTH}", name="note_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    user: Mapped["User | None"] = relationship()

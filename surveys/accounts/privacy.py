@@ -3,7 +3,8 @@
 Erasure keeps the scores, anonymised, so that past NPS figures do not change: the contact
 row stays (one contact, one vote) without name or address, every free text written by
 the person and every word quoted from it goes, and the address joins the suppression
-list, so no re-import ever puts it back on the mailing list. Both functions flush; the
+list, so no re-import ever puts it back on the mailing list; the notes staff took on its
+follow-ups go too (the follow-ups' states stay). Both functions flush; the
 caller commits (one transaction with its audit line).
 """
 
@@ -19,6 +20,7 @@ from surveys.accounts.services import unsubscribe_address
 from surveys.auth.access import Scope, visible_account_ids
 from surveys.campaigns.models import Invitation, Response, ResponseReason
 from surveys.delivery.models import Delivery
+from surveys.followups.models import FollowUp, FollowUpStep
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,15 @@ def export_contact(session: Session, email: str, *, scope: Scope) -> dict:
         )
         .order_by(Invitation.id)
     ).all()
+    follow_ups = {
+        follow_up.response_id: follow_up
+        for follow_up in session.scalars(
+            sa.select(FollowUp)
+            .join(Response, Response.id == FollowUp.response_id)
+            .where(Response.invitation_id.in_([invitation.id for invitation in invitations]))
+            .options(selectinload(FollowUp.steps))
+        )
+    }
     deliveries: dict[int, list[Delivery]] = {}
     for delivery in session.scalars(
         sa.select(Delivery)
@@ -71,6 +82,21 @@ def export_contact(session: Session, email: str, *, scope: Scope) -> dict:
         .order_by(Delivery.id)
     ):
         deliveries.setdefault(delivery.invitation_id, []).append(delivery)
+
+    def follow_up(response: Response) -> dict | None:
+        found = follow_ups.get(response.id)
+        if found is None:
+            return None
+        return {
+            "state": found.state,
+            "opened_at": _moment(found.opened_at),
+            "contacted_at": _moment(found.contacted_at),
+            "resolved_at": _moment(found.resolved_at),
+            "steps": [
+                {"step": step.step, "at": _moment(step.at), "note": step.note}
+                for step in found.steps
+            ],
+        }
 
     def answer(response: Response | None) -> dict | None:
         if response is None:
@@ -87,6 +113,7 @@ def export_contact(session: Session, email: str, *, scope: Scope) -> dict:
                 for found in response.text_reasons
                 if found.found
             ],
+            "follow_up": follow_up(response),
         }
 
     return {
@@ -148,6 +175,17 @@ def erase_contact(session: Session, email: str, now: datetime, *, scope: Scope) 
         sa.update(Response)
         .where(Response.id.in_(answered))
         .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
+    # What staff wrote down about the person on its follow-ups goes with their words.
+    session.execute(
+        sa.update(FollowUpStep)
+        .where(
+            FollowUpStep.follow_up_id.in_(
+                sa.select(FollowUp.id).where(FollowUp.response_id.in_(answered))
+            )
+        )
+        .values(note=None)
         .execution_options(synchronize_session=False)
     )
     # The personal links stop working, and no e-mail still queued goes out.

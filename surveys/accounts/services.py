@@ -23,9 +23,10 @@ from surveys.accounts.csv_import import (
     Problems,
     RowError,
 )
-from surveys.accounts.models import Account, Contact, Suppression
+from surveys.accounts.models import NOTE_MAX_LENGTH, Account, AccountTouch, Contact, Suppression
 from surveys.auth.access import Scope, visible_account_ids, visible_accounts
 from surveys.columns import UTCDateTime, utcnow
+from surveys.respond.forms import CONTROL_CHARACTER
 
 logger = logging.getLogger(__name__)
 
@@ -603,4 +604,64 @@ def get_contact(session: Session, contact_id: int, *, scope: Scope) -> Contact |
             Contact.account_id.in_(visible_account_ids(scope)),
         )
         .options(selectinload(Contact.account))
+    )
+
+
+class NoteError(ValueError):
+    """A staff note that cannot be stored; the message says why."""
+
+
+def clean_note(text: str | None) -> str | None:
+    """A staff note as stored: one kind of line break, trimmed, None when empty; raises
+    ``NoteError`` for one that is too long or holds a control character (the forms say
+    the same first, beside the field)."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        raise NoteError(
+            f"The note has {len(text):,} characters; a note can have at most {NOTE_MAX_LENGTH:,}."
+        )
+    found = CONTROL_CHARACTER.search(text)
+    if found:
+        raise NoteError(
+            f"The note contains a character that cannot be stored (U+{ord(found.group()):04X})."
+        )
+    return text or None
+
+
+def record_touch(
+    session: Session,
+    external_id: str,
+    *,
+    scope: Scope,
+    user_id: int | None,
+    note: str | None,
+    now: datetime,
+) -> Account | None:
+    """The account's manager was in touch now ("Contacted today"), with an optional note;
+    None when ``scope`` does not see the account, ``NoteError`` for a note that cannot
+    be stored. Flushes."""
+    note = clean_note(note)
+    account = session.scalar(visible_accounts(scope).where(Account.external_id == external_id))
+    if account is None:
+        return None
+    account.last_contacted_at = now
+    session.add(AccountTouch(account_id=account.id, user_id=user_id, at=now, note=note))
+    session.flush()
+    return account
+
+
+def recent_touches(
+    session: Session, account: Account, *, scope: Scope, limit: int = 10
+) -> list[AccountTouch]:
+    """The account's latest touches, newest first, if ``scope`` sees the account."""
+    return list(
+        session.scalars(
+            sa.select(AccountTouch)
+            .where(
+                AccountTouch.account_id == account.id,
+                AccountTouch.account_id.in_(visible_account_ids(scope)),
+            )
+            .order_by(AccountTouch.at.desc(), AccountTouch.id.desc())
+            .limit(limit)
+        )
     )

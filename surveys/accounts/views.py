@@ -1,5 +1,6 @@
 import io
 import json
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -16,20 +17,30 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from surveys.accounts.csv_import import COLUMNS, CSVFileError, TooManyRowsError
-from surveys.accounts.forms import ContactEraseForm, ContactExportForm, ImportForm
-from surveys.accounts.models import Contact
+from surveys.accounts.forms import (
+    ContactedTodayForm,
+    ContactEraseForm,
+    ContactExportForm,
+    ImportForm,
+)
+from surveys.accounts.models import ROLES, Account, Contact
 from surveys.accounts.privacy import erase_contact, export_contact
 from surveys.accounts.services import (
     ImportRejectedError,
+    NoteError,
     get_account,
     get_contact,
     import_contacts_csv,
+    recent_touches,
+    record_touch,
 )
 from surveys.auth.access import CX, STAFF, access, blueprint_access, current_scope
 from surveys.auth.services import audit
 from surveys.columns import utcnow
 from surveys.extensions import db
-from surveys.reports.services import latest_answers, nps_report
+from surveys.followups.services import follow_ups_of_account
+from surveys.reports.services import invitations_sent, latest_answers, nps_report
+from surveys.reports.workspace import Voice, disagreement, my_accounts
 
 blueprint = blueprint_access(Blueprint("accounts", __name__, url_prefix="/accounts"), STAFF)
 
@@ -42,25 +53,109 @@ def index() -> str:
     return render_template("accounts/index.html", report=report)
 
 
+@blueprint.get("/mine")
+def mine() -> str:
+    """The signed-in manager's accounts, most at risk first (every account for CX)."""
+    scope = current_scope()
+    return render_template(
+        "accounts/mine.html",
+        accounts=my_accounts(
+            db.session,
+            scope=scope,
+            now=utcnow(),
+            window_days=current_app.config["REPORT_WINDOW_DAYS"],
+        ),
+        mine=not scope.sees_everything,
+        roles=ROLES,
+    )
+
+
 @blueprint.get("/<external_id>")
-def detail(external_id: str) -> str:
+def detail(external_id: str) -> str | tuple[str, int]:
     account = get_account(db.session, external_id, scope=current_scope())
     if account is None:
         abort(404)
+    return account_page(account)
+
+
+def account_page(
+    account: Account, contacted_form: ContactedTodayForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    scope = current_scope()
+    now = utcnow()
+    window_days = current_app.config["REPORT_WINDOW_DAYS"]
     report = nps_report(
         db.session,
-        scope=current_scope(),
-        window_days=current_app.config["REPORT_WINDOW_DAYS"],
-        account_external_id=external_id,
+        scope=scope,
+        window_days=window_days,
+        account_external_id=account.external_id,
+        now=now,
     )
-    return render_template(
-        "accounts/detail.html",
-        account=account,
-        row=report.accounts[0],
-        answers=latest_answers(db.session, account),
-        export_form=ContactExportForm(),
-        erase_form=ContactEraseForm(),
+    answers = latest_answers(db.session, account)
+    since = now - timedelta(days=window_days)
+    voices = [
+        Voice(contact.name or contact.email, contact.role, response.score)
+        for contact in account.contacts
+        if (response := answers.get(contact.id)) is not None
+        and not contact.erased_at
+        and response.invitation.campaign.kind == "nps"
+        and response.score is not None
+        and response.answered_at >= since
+    ]
+    return (
+        render_template(
+            "accounts/detail.html",
+            account=account,
+            row=report.accounts[0],
+            answers=answers,
+            invited=invitations_sent(db.session, account),
+            disagreement=disagreement(voices),
+            follow_ups=follow_ups_of_account(db.session, account, scope=scope),
+            touches=recent_touches(db.session, account, scope=scope),
+            contacted_form=contacted_form or ContactedTodayForm(formdata=None),
+            export_form=ContactExportForm(),
+            erase_form=ContactEraseForm(),
+            now=now,
+        ),
+        status,
     )
+
+
+@blueprint.post("/<external_id>/contacted")
+def contacted_today(external_id: str) -> Response | tuple[str, int]:
+    """Contacted today: moves the account's last contact to now (what the cover rule
+    and My accounts read), with the note, audited."""
+    scope = current_scope()
+    account = get_account(db.session, external_id, scope=scope)
+    if account is None:
+        abort(404)
+    form = ContactedTodayForm()
+    if not form.validate_on_submit():
+        return account_page(account, contacted_form=form, status=400)
+    now = utcnow()
+    try:
+        record_touch(
+            db.session,
+            external_id,
+            scope=scope,
+            user_id=current_user.id,
+            note=form.note.data,
+            now=now,
+        )
+    except NoteError as error:
+        form.note.errors = [str(error)]
+        return account_page(account, contacted_form=form, status=400)
+    audit(
+        db.session,
+        "account contacted",
+        now=now,
+        user=current_user,
+        target=f"account {account.external_id}",
+        address=request.remote_addr,
+    )
+    db.session.commit()
+    flash(f"Noted: {account.name} was contacted today.", "success")
+    return redirect(url_for(".detail", external_id=external_id), 303)
 
 
 def _contact(contact_id: int) -> Contact:

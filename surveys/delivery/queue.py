@@ -3,7 +3,8 @@ or ``REDIS_URL``), otherwise in the process that queued the work, right after it
 commit. Views and commands call ``kick`` after they commit rows to deliver.
 
     celery --app wsgi:celery worker     # delivers
-    celery --app wsgi:celery beat       # runs `campaigns tick` every minute
+    celery --app wsgi:celery beat       # runs `campaigns tick` every minute and
+                                        # `followups digest` on Monday mornings
 """
 
 import logging
@@ -11,6 +12,7 @@ import math
 import threading
 
 from celery import Celery, Task, shared_task
+from celery.schedules import crontab
 from flask import Flask, current_app
 
 from surveys.extensions import db
@@ -18,6 +20,9 @@ from surveys.extensions import db
 logger = logging.getLogger(__name__)
 
 TICK_EVERY_SECONDS = 60.0
+# The weekly digest of overdue follow-ups: Mondays at 07:00 UTC (08:00 or 09:00 in the
+# Nordics), before the week's calls are planned.
+DIGEST_SCHEDULE = crontab(minute=0, hour=7, day_of_week="mon")
 # At most this many dispatch tasks for one kick: each drains until nothing is due, so a
 # few are enough to keep every worker process busy.
 MAX_PARALLEL_DISPATCH = 16
@@ -50,7 +55,11 @@ def init_app(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=5,
-        beat_schedule={"tick": {"task": "surveys.tick", "schedule": TICK_EVERY_SECONDS}},
+        beat_schedule={
+            "tick": {"task": "surveys.tick", "schedule": TICK_EVERY_SECONDS},
+            "follow-up digest": {"task": "surveys.follow_up_digest", "schedule": DIGEST_SCHEDULE},
+        },
+        timezone="UTC",
     )
     celery.set_default()
     app.extensions["celery"] = celery
@@ -125,6 +134,18 @@ def _webhooks_in(app: Flask) -> None:
             send_webhooks.run()
         except Exception:
             logger.exception("webhooks in the background stopped")
+
+
+@shared_task(name="surveys.follow_up_digest")
+def follow_up_digest() -> None:
+    """What `flask followups digest` does, on Monday mornings under beat."""
+    from surveys.columns import utcnow
+    from surveys.followups.services import queue_digests
+
+    result = queue_digests(db.session, now=utcnow())
+    db.session.commit()
+    if result.queued:
+        kick(result.queued)
 
 
 def kick(due: int = 1, *, in_background: bool = False) -> None:

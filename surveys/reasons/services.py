@@ -349,13 +349,21 @@ def reasons_report(
         .where(ResponseReason.response_id.in_(sa.select(base.c.id)), ResponseReason.found)
         .group_by(Contact.account_id, ResponseReason.reason),
     )
+    from surveys.followups.services import open_detractor_follow_ups
+
+    # Signal 4's second half: detractor follow-ups nobody has acted on.
+    left_open = open_detractor_follow_ups(
+        session, scope=filters.scope, account_ids=[account.id for account in accounts]
+    )
     rows = []
     price_answers = price_covers = 0
     for account in accounts:
         verdict = judge_account(
             answers[account.id],
             AccountFacts(
-                last_contacted_at=account.last_contacted_at, churned_at=account.churned_at
+                last_contacted_at=account.last_contacted_at,
+                churned_at=account.churned_at,
+                open_follow_ups=[item.opened_at for item in left_open.get(account.id, [])],
             ),
             colleagues[account.id],
             now,

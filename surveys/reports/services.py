@@ -81,8 +81,9 @@ def _latest_first() -> sa.Label:
     )
 
 
-def latest_nps_scores(since: datetime) -> sa.Subquery:
-    """Each contact's latest NPS score answered since ``since``: one contact, one vote."""
+def latest_nps_scores(since: datetime, until: datetime | None = None) -> sa.Subquery:
+    """Each contact's latest NPS score answered in [since, until): one contact, one
+    vote."""
     ranked = (
         sa.select(
             Contact.account_id,
@@ -97,6 +98,7 @@ def latest_nps_scores(since: datetime) -> sa.Subquery:
             Campaign.kind == "nps",
             Response.score.is_not(None),
             Response.answered_at >= since,
+            Response.answered_at < until if until is not None else sa.true(),
         )
         .subquery()
     )
@@ -115,21 +117,8 @@ def nps_report(
     band and response rate (answered / sent invitations of NPS campaigns in the window),
     over the accounts ``scope`` sees."""
     since = (now or utcnow()) - timedelta(days=window_days)
-    latest = latest_nps_scores(since)
     visible = visible_account_ids(scope)
-    score_counts = dict(
-        (account_id, (promoters, passives, detractors))
-        for account_id, promoters, passives, detractors in session.execute(
-            sa.select(
-                latest.c.account_id,
-                sa.func.sum(sa.case((latest.c.score >= 9, 1), else_=0)),
-                sa.func.sum(sa.case((latest.c.score.between(7, 8), 1), else_=0)),
-                sa.func.sum(sa.case((latest.c.score <= 6, 1), else_=0)),
-            )
-            .where(latest.c.account_id.in_(visible))
-            .group_by(latest.c.account_id)
-        )
-    )
+    score_counts = nps_counts(session, scope=scope, since=since)
     invitation_counts = dict(
         (account_id, (invited, answered))
         for account_id, invited, answered in session.execute(
@@ -175,6 +164,97 @@ def nps_report(
         invited=sum(row.invited for row in rows),
         answered=sum(row.answered for row in rows),
         accounts=rows,
+    )
+
+
+def nps_counts(
+    session: Session, *, scope: Scope, since: datetime, until: datetime | None = None
+) -> dict[int, tuple[int, int, int]]:
+    """(promoters, passives, detractors) per account id ``scope`` sees, from each contact's
+    latest NPS score answered in [since, until); accounts without one are left out."""
+    latest = latest_nps_scores(since, until)
+    return {
+        account_id: (promoters, passives, detractors)
+        for account_id, promoters, passives, detractors in session.execute(
+            sa.select(
+                latest.c.account_id,
+                sa.func.sum(sa.case((latest.c.score >= 9, 1), else_=0)),
+                sa.func.sum(sa.case((latest.c.score.between(7, 8), 1), else_=0)),
+                sa.func.sum(sa.case((latest.c.score <= 6, 1), else_=0)),
+            )
+            .where(latest.c.account_id.in_(visible_account_ids(scope)))
+            .group_by(latest.c.account_id)
+        )
+    }
+
+
+def response_rates_by_role(
+    session: Session, *, scope: Scope, since: datetime
+) -> dict[int, dict[str | None, tuple[int, int]]]:
+    """(invitations sent, of them answered with a score) per account id and contact role,
+    for NPS campaigns sent since ``since``: the response rate of the report, by role."""
+    rates: dict[int, dict[str | None, tuple[int, int]]] = {}
+    for account_id, role, invited, answered in session.execute(
+        sa.select(
+            Contact.account_id,
+            Contact.role,
+            sa.func.count(Invitation.id),
+            sa.func.count(Response.id),
+        )
+        .select_from(Invitation)
+        .join(Invitation.contact)
+        .join(Invitation.campaign)
+        .outerjoin(
+            Response,
+            sa.and_(Response.invitation_id == Invitation.id, Response.score.is_not(None)),
+        )
+        .where(
+            Campaign.kind == "nps",
+            Invitation.sent_at >= since,
+            Contact.account_id.in_(visible_account_ids(scope)),
+        )
+        .group_by(Contact.account_id, Contact.role)
+    ):
+        rates.setdefault(account_id, {})[role] = (invited, answered)
+    return rates
+
+
+def silent_decision_makers(
+    session: Session, *, scope: Scope, since: datetime
+) -> dict[int, list[Contact]]:
+    """Per account id ``scope`` sees, its decision makers who were sent an invitation since
+    ``since`` and have answered nothing since then: the committee's silence."""
+    answered = (
+        sa.select(Invitation.contact_id)
+        .join(Response, Response.invitation_id == Invitation.id)
+        .where(Response.answered_at >= since)
+    )
+    invited = sa.select(Invitation.contact_id).where(Invitation.sent_at >= since)
+    silent: dict[int, list[Contact]] = {}
+    for contact in session.scalars(
+        sa.select(Contact)
+        .where(
+            Contact.role == "decision_maker",
+            Contact.erased_at.is_(None),
+            Contact.account_id.in_(visible_account_ids(scope)),
+            Contact.id.in_(invited),
+            Contact.id.not_in(answered),
+        )
+        .order_by(Contact.account_id, Contact.name, Contact.email)
+    ):
+        silent.setdefault(contact.account_id, []).append(contact)
+    return silent
+
+
+def invitations_sent(session: Session, account: Account) -> dict[int, int]:
+    """How many invitations each contact of the account was sent, by contact id."""
+    return dict(
+        session.execute(
+            sa.select(Invitation.contact_id, sa.func.count())
+            .join(Invitation.contact)
+            .where(Contact.account_id == account.id, Invitation.sent_at.is_not(None))
+            .group_by(Invitation.contact_id)
+        ).all()
     )
 
 

@@ -24,6 +24,13 @@ BREAKDOWNS = {
     "manager": Account.account_manager_email,
     "account": Account.external_id,
 }
+BREAKDOWN_LABELS = {
+    "segment": "segment",
+    "role": "role",
+    "language": "language",
+    "manager": "account manager",
+    "account": "account",
+}
 
 
 @dataclass(frozen=True)

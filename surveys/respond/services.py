@@ -6,7 +6,7 @@ at once after a send), so it reads plain columns in one query rather than ORM ob
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,7 +16,9 @@ from surveys.accounts.services import unsubscribe_address
 from surveys.campaigns.models import Campaign, Invitation, Response
 from surveys.campaigns.tokens import token_hash
 from surveys.columns import utcnow
+from surveys.followups.services import needs_follow_up, open_follow_up
 from surveys.reasons.services import classify_comment, store_reasons
+from surveys.webhooks.services import answer_data, emit, follow_up_data
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +93,27 @@ _UPDATE_ANSWER = sa.update(_responses).where(
 )
 
 
+@dataclass
+class AnswerOutcome:
+    """What an answer queued, for the caller to have it sent: alert e-mails, webhooks."""
+
+    mails: int = 0
+    webhooks: int = 0
+
+
 def record_answer(
     session: Session,
     link: PersonalLink,
     answers: dict[str, object],
+    *,
+    follow_up_due: timedelta,
     now: datetime | None = None,
-) -> None:
+) -> AnswerOutcome:
     """Store the contact's answer, replacing an earlier one to the same invitation, with
-    what the reason classifier reads in its comment."""
+    what the reason classifier reads in its comment; a detractor's or an exit answer
+    opens a follow-up (due ``follow_up_due`` later) and queues its alert, in the same
+    transaction, with the webhook events of the new answer and follow-up. Commits;
+    returns what it queued, for the caller to have it sent."""
     now = now or utcnow()
     columns, reasons = classify_comment(answers.get("comment"), link.language, now)
     values = {**answers, **columns, "answered_at": now}
@@ -121,8 +136,33 @@ def record_answer(
     if not inserted:
         connection.execute(_UPDATE_ANSWER, {**values, "answered_response_id": response_id})
     store_reasons(connection, response_id, reasons, replace=not inserted)
+    outcome = AnswerOutcome()
+    if inserted:
+        outcome.webhooks += emit(
+            session, "answer.created", lambda: answer_data(session, response_id), now
+        )
+    if needs_follow_up(link.kind, answers.get("score")):
+        opened = open_follow_up(
+            connection,
+            response_id=response_id,
+            invitation_id=link.invitation_id,
+            kind=link.kind,
+            score=answers.get("score"),
+            answered_before=not inserted,
+            due_in=follow_up_due,
+            now=now,
+        )
+        outcome.mails += opened.mails
+        if opened.follow_up_id is not None:
+            outcome.webhooks += emit(
+                session,
+                "follow_up.created",
+                lambda: follow_up_data(session, opened.follow_up_id),
+                now,
+            )
     session.commit()
     logger.info("invitation %d answered", link.invitation_id)
+    return outcome
 
 
 def unsubscribe(session: Session, link: PersonalLink, now: datetime | None = None) -> None:

@@ -1,10 +1,14 @@
 """Public pages behind a personal link. No login and no cookies: the token is the
 credential, a GET never records anything, and every kind of bad token gets the same 404."""
 
+import logging
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response as HTTPResponse
 
 from surveys.columns import utcnow
+from surveys.delivery.queue import BrokerUnavailableError, kick, kick_webhooks
 from surveys.extensions import db
 from surveys.i18n import render_customer_template
 from surveys.respond.forms import ANSWER_FORMS, parse_small_number
@@ -16,6 +20,8 @@ from surveys.respond.services import (
     record_answer,
     unsubscribe,
 )
+
+logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("respond", __name__, url_prefix=URL_PREFIX)
 
@@ -69,7 +75,20 @@ def submit(token: str) -> tuple[str, int] | HTTPResponse:
     form = ANSWER_FORMS[link.kind](formdata=request.form)
     if not form.validate():
         return _answer_page(link, form.data, form.errors)
-    record_answer(db.session, link, form.answers())
+    outcome = record_answer(
+        db.session,
+        link,
+        form.answers(),
+        follow_up_due=timedelta(hours=current_app.config["FOLLOW_UP_DUE_HOURS"]),
+    )
+    # the follow-up's alert and the webhooks go now, after this page has answered
+    try:
+        if outcome.mails:
+            kick(outcome.mails, in_background=True)
+        if outcome.webhooks:
+            kick_webhooks(in_background=True)
+    except BrokerUnavailableError:
+        logger.warning("alert or webhook queued; the broker refused it, the tick sends it")
     return redirect(url_for(".thanks", token=token), 303)
 
 

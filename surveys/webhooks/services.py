@@ -111,9 +111,11 @@ def deactivate_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def emit(session: Session, event: str, data: dict, now: datetime) -> int:
+def emit(session: Session, event: str, data: dict | Callable[[], dict], now: datetime) -> int:
     """Write ``event`` for every active endpoint that asked for it; returns how many.
-    Flushes; the caller's transaction commits it with the change it reports."""
+    ``data`` may be a function, called only when some endpoint wants the event (the
+    answer page pays nothing more when there is no webhook). Flushes; the caller's
+    transaction commits it with the change it reports."""
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     endpoints = [
@@ -123,6 +125,8 @@ def emit(session: Session, event: str, data: dict, now: datetime) -> int:
     ]
     if not endpoints:
         return 0
+    if callable(data):
+        data = data()
     body = json.dumps(
         {"type": event, "timestamp": now.isoformat(), "data": data},
         ensure_ascii=False,
@@ -291,3 +295,90 @@ def endpoints(session: Session) -> list[WebhookEndpoint]:
             sa.select(WebhookEndpoint).order_by(WebhookEndpoint.active.desc(), WebhookEndpoint.id)
         )
     )
+
+
+# --- What each event says ------------------------------------------------------------------
+
+
+def answer_data(session: Session, response_id: int) -> dict:
+    """An answer as an ``answer.created`` event carries it."""
+    from surveys.accounts.models import Account, Contact
+    from surveys.campaigns.models import Campaign, Invitation, Response, ResponseReason
+
+    row = session.execute(
+        sa.select(
+            Response.id,
+            Response.answered_at,
+            Response.score,
+            Response.reason,
+            Response.comment,
+            Response.felt_prioritised,
+            Response.manager_contact,
+            Campaign.id,
+            Campaign.kind,
+            Contact.id,
+            Contact.role,
+            Contact.language,
+            Account.external_id,
+            Account.name,
+        )
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .join(Account, Account.id == Contact.account_id)
+        .where(Response.id == response_id)
+    ).one()
+    found = session.scalars(
+        sa.select(ResponseReason.reason).where(
+            ResponseReason.response_id == response_id, ResponseReason.found
+        )
+    ).all()
+    return {
+        "answer_id": row[0],
+        "answered_at": row[1].isoformat(),
+        "score": row[2],
+        "reason": row[3],
+        "comment": row[4],
+        "felt_prioritised": row[5],
+        "manager_contact": row[6],
+        "reasons_found": list(found),
+        "campaign": {"id": row[7], "kind": row[8]},
+        "contact": {"id": row[9], "role": row[10], "language": row[11]},
+        "account": {"account_id": row[12], "name": row[13]},
+    }
+
+
+def follow_up_data(session: Session, follow_up_id: int) -> dict:
+    """A follow-up as a ``follow_up.created`` event carries it."""
+    from surveys.accounts.models import Account
+    from surveys.auth.models import User
+    from surveys.followups.models import FollowUp
+
+    row = session.execute(
+        sa.select(
+            FollowUp.id,
+            FollowUp.kind,
+            FollowUp.score,
+            FollowUp.state,
+            FollowUp.opened_at,
+            FollowUp.due_at,
+            FollowUp.response_id,
+            Account.external_id,
+            Account.name,
+            User.email,
+        )
+        .join(Account, Account.id == FollowUp.account_id)
+        .outerjoin(User, User.id == FollowUp.assignee_id)
+        .where(FollowUp.id == follow_up_id)
+    ).one()
+    return {
+        "follow_up_id": row[0],
+        "kind": row[1],
+        "score": row[2],
+        "state": row[3],
+        "opened_at": row[4].isoformat(),
+        "due_at": row[5].isoformat(),
+        "answer_id": row[6],
+        "account": {"account_id": row[7], "name": row[8]},
+        "assignee": row[9],
+    }
