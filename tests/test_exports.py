@@ -335,6 +335,21 @@ def test_the_pages_link_to_their_downloads_with_their_filters(client, answered):
     reasons = client.get("/reasons/?segment=-5%25&role=user").get_data(as_text=True)
     assert 'href="/exports/reasons.xlsx?segment=-5%25&amp;role=user"' in reasons
     assert "/exports/answers.csv?segment=-5%25&amp;role=user&amp;sep=," in reasons
+    trend = client.get("/reports/trend?period=quarter&by=account&manager=AM@Supplier.example")
+    link = "/exports/trend.csv?period=quarter&amp;by=account&amp;manager=AM@Supplier.example"
+    assert link in trend.get_data(as_text=True)
+    for page, name in (
+        ("/reports/committee", "committee"),
+        ("/reports/foresight", "foresight-reasons"),
+        ("/reports/reasons", "reasons-over-time"),
+        ("/reports/response-rates", "response-rates"),
+        ("/accounts/mine", "my-accounts"),
+        ("/reports/retention", "revenue-at-risk"),
+    ):
+        assert f'href="/exports/{name}.xlsx"' in client.get(page).get_data(as_text=True), page
+    # the trend page's manager filter narrows its export, as it narrows the page
+    rows = read_csv(client.get(link.replace("&amp;", "&")).get_data(), ";")
+    assert {row[1] for row in rows[1:]} == {"OWN"}
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ class ExportForm(ReasonFilterForm):
     page's sorting)."""
 
     account = StringField("Account", validators=[Optional(), Length(max=64)])
+    manager = StringField("Account manager", validators=[Optional(), Length(max=254)])
     campaign = IntegerField("Campaign", validators=[Optional(), NumberRange(1, 2**31 - 1)])
     period = SelectField(
         "Period", choices=[ANY, *(SelectChoice(period) for period in PERIODS)], default=""

@@ -15,9 +15,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from surveys.accounts.models import Account, Contact
+from surveys.accounts.models import ROLES, Account, Contact
 from surveys.campaigns.models import Campaign, Response, ResponseReason
+from surveys.reasons.nlp.labels import REASONS
 from surveys.reasons.services import ReasonsReport
+from surveys.reports.insights import Committee, Foresight, Rate, ReasonsPeriod
 from surveys.reports.nps import NPSSummary
 from surveys.reports.queries import AnswerFilters, answers
 from surveys.reports.retention_report import (
@@ -29,6 +31,7 @@ from surveys.reports.retention_report import (
 )
 from surveys.reports.services import NPSReport
 from surveys.reports.trends import Trend
+from surveys.reports.workspace import AccountRisk
 
 Cell = str | int | float | Decimal | date | datetime | bool | None
 
@@ -379,3 +382,149 @@ def retention_json(report: RetentionReport) -> dict[str, object]:
         "churned_without_date": report.churned_without_date,
         "accounts_without_customer_since": report.without_customer_since,
     }
+
+
+# --- The report pages' other reports, and My accounts ----------------------------------------
+
+
+def committee_table(rows: list[Committee]) -> Table:
+    """Buying committee: per account, each role invited and answering, the spread of the
+    contacts' latest scores, and decision makers' against users' average."""
+    columns = ("account_id", "account_name", "segment")
+    for role in ROLES:
+        columns += (f"{role}_invited", f"{role}_answered")
+    columns += (
+        "lowest_score",
+        "highest_score",
+        "decision_makers_mean",
+        "users_mean",
+        "disagreement",
+        "silent_decision_makers",
+    )
+    table_rows = []
+    for row in rows:
+        roles = []
+        for role in ROLES:
+            roles += [row.roles[role].invited, row.roles[role].answered]
+        table_rows.append(
+            (
+                row.account.external_id,
+                row.account.name,
+                row.account.segment,
+                *roles,
+                row.lowest,
+                row.highest,
+                row.decision_makers_mean,
+                row.users_mean,
+                row.disagreement,
+                row.silent_decision_makers,
+            )
+        )
+    return Table("committee", columns, table_rows)
+
+
+def foresight_table(report: Foresight) -> Table:
+    """Did we see it coming: every churned account, the reasons it left for, and the
+    earlier answers that gave one of them."""
+    columns = (
+        "account_id",
+        "account_name",
+        "churned_at",
+        "exit_reasons",
+        "announced",
+        "earliest_days_before",
+        "warnings",
+    )
+    rows = [
+        (
+            story.account.external_id,
+            story.account.name,
+            story.account.churned_at,
+            "|".join(story.exit_reasons),
+            story.announced,
+            story.earliest_days,
+            "; ".join(
+                f"{warning.contact}, {warning.days_before} days before "
+                f"({warning.answered_at:%Y-%m-%d}): {'|'.join(warning.reasons)}"
+                for warning in story.warnings
+            ),
+        )
+        for story in report.stories
+    ]
+    return Table("foresight", columns, rows)
+
+
+def foresight_reasons_table(report: Foresight) -> Table:
+    rows = [(reason, left, told) for reason, (left, told) in report.by_reason.items()]
+    return Table("foresight-reasons", ("reason", "accounts_left", "announced_before"), rows)
+
+
+def reasons_over_time_table(periods: list[ReasonsPeriod]) -> Table:
+    """Per period: how many answers picked each reason, in how many the classifier found
+    it, and the share of price answers that are a cover."""
+    columns = (
+        "period",
+        *(f"stated_{reason}" for reason in REASONS),
+        *(f"found_{reason}" for reason in REASONS),
+        "price_answers",
+        "price_covers",
+        "price_cover_share",
+    )
+    rows = [
+        (
+            period.period,
+            *(period.stated[reason] for reason in REASONS),
+            *(period.found[reason] for reason in REASONS),
+            period.price_answers,
+            period.price_covers,
+            period.cover_share,
+        )
+        for period in periods
+    ]
+    return Table("reasons-over-time", columns, rows)
+
+
+def response_rates_table(rates: dict[str, list[Rate]]) -> Table:
+    """Invitations sent and answered per campaign, role and language."""
+    rows = [
+        (group, rate.label, rate.sent, rate.answered, rate.rate)
+        for group, group_rates in rates.items()
+        for rate in group_rates
+    ]
+    return Table("response-rates", ("by", "label", "sent", "answered", "response_rate"), rows)
+
+
+def my_accounts_table(accounts: list[AccountRisk]) -> Table:
+    """My accounts: most at risk first, with their NPS, its change and every risk."""
+    columns = (
+        "account_id",
+        "account_name",
+        "segment",
+        "account_manager_email",
+        *NPS_COLUMNS,
+        "nps_earlier",
+        "nps_later",
+        "nps_change",
+        "nps_fell",
+        "open_follow_ups",
+        "overdue_follow_ups",
+        "risks",
+    )
+    rows = [
+        (
+            item.account.external_id,
+            item.account.name,
+            item.account.segment,
+            item.account.account_manager_email,
+            *_nps_values(item.row.summary),
+            item.change.earlier,
+            item.change.later,
+            item.change.points,
+            item.change.significant_fall,
+            item.open_follow_ups,
+            item.overdue_follow_ups,
+            "; ".join(f"{risk.reason}: {risk.detail}" for risk in item.risks),
+        )
+        for item in accounts
+    ]
+    return Table("my-accounts", columns, rows)

@@ -24,9 +24,15 @@ from surveys.exports.forms import ExportForm
 from surveys.exports.tables import (
     Table,
     answers_table,
+    committee_table,
+    foresight_reasons_table,
+    foresight_table,
+    my_accounts_table,
     nps_table,
     reason_counts_table,
+    reasons_over_time_table,
     reasons_table,
+    response_rates_table,
     retention_table,
     revenue_at_risk_table,
     segments_table,
@@ -35,11 +41,18 @@ from surveys.exports.tables import (
 from surveys.exports.writers import CONTENT_TYPES, FORMATS, csv_pieces, file_name, write_xlsx
 from surveys.extensions import db
 from surveys.reasons.services import ReasonFilters, reasons_report
+from surveys.reports.insights import (
+    committee_coverage,
+    foresight,
+    reasons_over_time,
+    response_rates,
+)
 from surveys.reports.queries import PERIODS as TREND_PERIODS
 from surveys.reports.queries import AnswerFilters
 from surveys.reports.retention_report import default_range, retention_report
 from surveys.reports.services import nps_report
 from surveys.reports.trends import nps_trend
+from surveys.reports.workspace import my_accounts
 
 blueprint = blueprint_access(Blueprint("exports", __name__, url_prefix="/exports"), STAFF)
 
@@ -69,7 +82,8 @@ def _answer_filters(form: ExportForm, scope: Scope, since: datetime | None) -> A
         role=form.role.data or None,
         language=form.language.data or None,
         kind=form.kind.data or None,
-        account_external_id=form.account.data or None,
+        account_external_id=(form.account.data or "").strip() or None,
+        account_manager_email=(form.manager.data or "").strip().lower() or None,
         campaign_id=form.campaign.data,
     )
 
@@ -95,6 +109,18 @@ def _trend(session: Session, form: ExportForm, scope: Scope, now: datetime) -> T
         raise ValueError(f"NPS over time is per {' or '.join(TREND_PERIODS)}, not per {period}")
     filters = _answer_filters(form, scope, _start(form))
     return trend_table(nps_trend(session, filters, period=period, by=form.by.data or None))
+
+
+def _reports_period(form: ExportForm) -> str:
+    period = form.period.data or "month"
+    if period not in TREND_PERIODS:
+        raise ValueError(f"this report is per {' or '.join(TREND_PERIODS)}, not per {period}")
+    return period
+
+
+def _filters(form: ExportForm, scope: Scope) -> AnswerFilters:
+    """The report pages' filters: no window unless From or Until is given."""
+    return _answer_filters(form, scope, _start(form))
 
 
 def _retention(session: Session, form: ExportForm, scope: Scope, now: datetime):
@@ -126,6 +152,26 @@ TABLES: dict[str, Callable[[Session, ExportForm, Scope, datetime], Table]] = {
     "trend": _trend,
     "reasons": lambda *args: reasons_table(_reasons(*args)),
     "reason-counts": lambda *args: reason_counts_table(_reasons(*args)),
+    "committee": lambda session, form, scope, now: committee_table(
+        committee_coverage(session, _filters(form, scope))
+    ),
+    "foresight": lambda session, form, scope, now: foresight_table(
+        foresight(session, _filters(form, scope))
+    ),
+    "foresight-reasons": lambda session, form, scope, now: foresight_reasons_table(
+        foresight(session, _filters(form, scope))
+    ),
+    "reasons-over-time": lambda session, form, scope, now: reasons_over_time_table(
+        reasons_over_time(session, _filters(form, scope), period=_reports_period(form))
+    ),
+    "response-rates": lambda session, form, scope, now: response_rates_table(
+        response_rates(session, _filters(form, scope))
+    ),
+    "my-accounts": lambda session, form, scope, now: my_accounts_table(
+        my_accounts(
+            session, scope=scope, now=now, window_days=current_app.config["REPORT_WINDOW_DAYS"]
+        )
+    ),
     "retention": lambda *args: retention_table(_retention(*args)),
     "retention-segments": lambda *args: segments_table(_retention(*args)),
     "revenue-at-risk": lambda *args: revenue_at_risk_table(_retention(*args)),

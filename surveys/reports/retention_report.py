@@ -18,7 +18,6 @@ that became customers on one of its days; lost those that churned on one of its 
 those that were customers at the end of its last day. So E = S + N - lost.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,10 +27,8 @@ from sqlalchemy.orm import Session
 
 from surveys.accounts.models import Account
 from surveys.auth.access import Scope, visible_account_ids
-from surveys.campaigns.models import Invitation, Response
 from surveys.reasons.services import ReasonFilters, reasons_report
-from surveys.reports.nps import NPSSummary, compare, summarise
-from surveys.reports.queries import AnswerFilters, answers
+from surveys.reports.nps import NPSSummary, summarise
 from surveys.reports.retention import (
     Period,
     add_months,
@@ -42,6 +39,9 @@ from surveys.reports.retention import (
     periods,
     year_to,
 )
+from surveys.reports.services import nps_counts
+from surveys.reports.workspace import PERIOD as FALL_PERIOD
+from surveys.reports.workspace import period_change
 
 # An NPS that fell: the last six months against the six before.
 FALL_MONTHS = 6
@@ -345,70 +345,24 @@ def _segment_values(
     return values
 
 
-def _latest_nps_counts(
-    session: Session, filters: AnswerFilters, part: sa.ColumnElement | None = None
-) -> dict[tuple[int, object], tuple[int, int, int]]:
-    """(promoters, passives, detractors) per account (and ``part``) from each contact's
-    latest NPS score inside ``filters``: one contact, one vote."""
-    part_column = (part if part is not None else sa.literal(None)).label("part")
-    ranked = (
-        answers(
-            filters.but(kind="nps"),
-            Account.id.label("account_id"),
-            part_column,
-            Response.score,
-            sa.func.row_number()
-            .over(
-                partition_by=(Invitation.contact_id, part_column),
-                order_by=(Response.answered_at.desc(), Response.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(Response.score.is_not(None))
-        .subquery()
-    )
-    latest = sa.select(ranked).where(ranked.c.rank == 1).subquery()
-    rows = session.execute(
-        sa.select(
-            latest.c.account_id,
-            latest.c.part,
-            _count(latest.c.score >= 9),
-            _count(latest.c.score.between(7, 8)),
-            _count(latest.c.score <= 6),
-        ).group_by(latest.c.account_id, latest.c.part)
-    )
-    return {
-        (account_id, part_value): (int(promoters), int(passives), int(detractors))
-        for account_id, part_value, promoters, passives, detractors in rows
-    }
-
-
 def _accounts_at_risk(
     session: Session, scope: Scope, as_of: datetime, window_days: int
 ) -> list[AccountAtRisk]:
     """Active accounts (at ``as_of``) whose NPS over the window is in the at-risk band,
     whose NPS fell significantly from the six months before the last six to the last six,
-    or with a price-as-cover verdict in the window; highest revenue first."""
+    or with a price-as-cover verdict in the window; highest revenue first. The band, the
+    fall and the cover are those of My accounts (``reports.workspace``), judged at
+    ``as_of``."""
     since = as_of - timedelta(days=window_days)
-    window = {
-        account_id: counts
-        for (account_id, _part), counts in _latest_nps_counts(
-            session, AnswerFilters(scope=scope, since=since, until=as_of)
-        ).items()
+    window = nps_counts(session, scope=scope, since=since, until=as_of)
+    later = nps_counts(session, scope=scope, since=as_of - FALL_PERIOD, until=as_of)
+    earlier = nps_counts(
+        session, scope=scope, since=as_of - 2 * FALL_PERIOD, until=as_of - FALL_PERIOD
+    )
+    changes = {
+        account_id: period_change(earlier.get(account_id), later.get(account_id))
+        for account_id in set(earlier) & set(later)
     }
-    middle = datetime.combine(add_months(as_of.date(), -FALL_MONTHS), as_of.timetz())
-    start = datetime.combine(add_months(as_of.date(), -2 * FALL_MONTHS), as_of.timetz())
-    halves: dict[int, dict[str, tuple[int, int, int]]] = defaultdict(dict)
-    for (account_id, half), counts in _latest_nps_counts(
-        session,
-        AnswerFilters(scope=scope, since=start, until=as_of),
-        sa.case((Response.answered_at >= middle, "later"), else_="earlier"),
-    ).items():
-        halves[account_id][half] = counts
-    changes = {}
-    for account_id, parts in halves.items():
-        if "earlier" in parts and "later" in parts:
-            changes[account_id] = compare(parts["earlier"], parts["later"])
     covers = {
         row.account.id: row.verdict.strength
         for row in reasons_report(
@@ -436,7 +390,7 @@ def _accounts_at_risk(
         why = []
         if summary.band == "at_risk":
             why.append(AT_RISK_BAND)
-        if change is not None and change.significant and change.difference < 0:
+        if change is not None and change.significant_fall:
             why.append(NPS_FELL)
         if account.id in covers:
             why.append(PRICE_COVER)
@@ -445,7 +399,7 @@ def _accounts_at_risk(
                 AccountAtRisk(
                     account,
                     summary,
-                    round(100 * change.difference, 1) if change is not None else None,
+                    change.points if change is not None else None,
                     tuple(why),
                     covers.get(account.id, 0),
                 )
