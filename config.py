@@ -121,6 +121,15 @@ class Config:
     # 30-second worker timeout; the time goes with the rows. The command line has none.
     IMPORT_MAX_BYTES = 10 * 1000 * 1000
     IMPORT_MAX_ROWS = 150_000
+    # An XLSX download is built whole before it is sent, at about 3,000 rows a second; a
+    # larger export is refused with the way to get it (the CSV streams; the command line
+    # has no limit), well inside gunicorn's 30-second worker timeout.
+    EXPORT_XLSX_MAX_ROWS = 50_000
+    # Retention: the gross margin on a customer's revenue (a share, 0.6 = 60 %) for CLV, and
+    # what winning a new customer costs (sales and marketing spend / new customers, in
+    # the currency of annual_revenue) for CLV and the cost of a lost customer.
+    GROSS_MARGIN = _number("GROSS_MARGIN", "0.6", float)
+    ACQUISITION_COST = _number("ACQUISITION_COST", "0", float)
     BABEL_DEFAULT_LOCALE = "en"
     # Our forms carry their own translated messages; WTForms' catalogue would be parsed
     # again on every request.
@@ -149,6 +158,15 @@ class Config:
         ):
             if getattr(cls, name) < low:
                 raise RuntimeError(f"{name} must be {low} or more.")
+        if not 0 < cls.GROSS_MARGIN <= 1:
+            raise RuntimeError(
+                f"GROSS_MARGIN={cls.GROSS_MARGIN} must be a share above 0 and at most 1, "
+                "e.g. 0.6 for 60 %."
+            )
+        if not 0 <= cls.ACQUISITION_COST < float("inf"):
+            raise RuntimeError(
+                "ACQUISITION_COST must be 0 or more: what winning one new customer costs."
+            )
         for name in ("COMPANY_NAME", "MAIL_SENDER_NAME", "MAIL_DEFAULT_SENDER"):
             value = getattr(cls, name) or ""
             if any(ord(character) < 32 or ord(character) == 127 for character in value):

@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from surveys.auth.views import blueprint as auth_pages
     from surveys.campaigns.views import blueprint as campaigns
     from surveys.errors import register_error_handlers
+    from surveys.exports.views import blueprint as exports
     from surveys.followups.views import blueprint as followups
     from surveys.reasons.views import blueprint as reasons
     from surveys.reports.views import blueprint as reports
@@ -70,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns)
     app.register_blueprint(reasons)
     app.register_blueprint(followups)
+    app.register_blueprint(exports)
     app.register_blueprint(blueprint_access(respond, PUBLIC))
     app.register_blueprint(auth_pages)
     app.register_blueprint(webhook_pages)
@@ -101,11 +103,23 @@ def register_commands(app: Flask) -> None:
     from surveys.auth.cli import users
     from surveys.campaigns.cli import campaigns
     from surveys.demo.cli import demo
+    from surveys.exports.cli import export
     from surveys.followups.cli import followups
     from surveys.outbox.cli import outbox
     from surveys.reasons.cli import reasons
     from surveys.reports.cli import report
     from surveys.webhooks.cli import webhooks
 
-    for group in (contacts, campaigns, report, reasons, outbox, demo, users, webhooks, followups):
+    for group in (
+        contacts,
+        campaigns,
+        report,
+        export,
+        reasons,
+        outbox,
+        demo,
+        users,
+        webhooks,
+        followups,
+    ):
         app.cli.add_command(group)

@@ -35,9 +35,11 @@ class AccountFactory:
         last_contacted_at: datetime | None = None,
         segment: str | None = None,
         account_manager_email: str | None = None,
+        **fields: object,
     ) -> Made:
         """``make_account("sv", {"language": "en", "role": "user"})``: a contact per
-        argument, given as its language or as a dict of its fields."""
+        argument, given as its language or as a dict of its fields. Other account fields
+        (``customer_since``, ``annual_revenue``, ``created_at``, ...) are passed on."""
         number = next(self.numbers)
         external_id = external_id or f"ACC-{number}"
         with self.app.app_context():
@@ -49,6 +51,7 @@ class AccountFactory:
                 last_contacted_at=last_contacted_at,
                 segment=segment,
                 account_manager_email=account_manager_email,
+                **fields,
             )
             made = []
             for index, spec in enumerate(contacts or ("en",)):

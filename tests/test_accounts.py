@@ -3,7 +3,7 @@
 import html
 import io
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -637,3 +637,65 @@ def test_the_import_memory_does_not_grow_with_the_file(app):
     small = peak(HEADER + rows(2_000, start=1))
     large = peak(HEADER + rows(20_000, start=100_001))
     assert large < 1.5 * small, (small, large)
+
+
+SINCE = (
+    "account_id;account_name;contact_email;status;churned_at;customer_since\n"
+    "S1;Since AB;a@s1.se;active;;2019-04-01\n"
+    "S1;;b@s1.se;;;\n"
+    "S2;Gone AB;a@s2.se;churned;2026-03-01T23:30:00+00:00;2026-03-01\n"
+    "S3;Unknown AB;a@s3.se;active;;\n"
+)
+
+
+def test_customer_since_is_imported_as_a_day(app, importer):
+    ok, output = importer(SINCE)
+    assert ok, output
+    with app.app_context():
+        query = sa.select(Account.external_id, Account.customer_since)
+        since = dict(db.session.execute(query).all())
+    assert since == {"S1": date(2019, 4, 1), "S2": date(2026, 3, 1), "S3": None}
+    # a file without the column leaves it alone; an empty cell in a file with it clears it
+    ok, output = importer("account_id,contact_email\nS1,a@s1.se\n")
+    assert ok and "accounts: 0 created, 0 updated, 1 unchanged" in output, output
+    ok, output = importer("account_id,contact_email,customer_since\nS1,a@s1.se,\n")
+    assert ok and "accounts: 0 created, 1 updated" in output, output
+    with app.app_context():
+        account = db.session.scalar(sa.select(Account).where(Account.external_id == "S1"))
+        assert account.customer_since is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("2019-02-30", "'2019-02-30' is not an ISO date like 2019-04-01"),
+        ("20190401", "'20190401' is not an ISO date like 2019-04-01"),
+        ("2019-W14-1", "'2019-W14-1' is not an ISO date like 2019-04-01"),
+        ("01/04/2019", "'01/04/2019' is not an ISO date like 2019-04-01"),
+        (
+            "\u0662\u0660\u0661\u0669-04-01",
+            "'\u0662\u0660\u0661\u0669-04-01' is not an ISO date like 2019-04-01",
+        ),
+        ("2026-03-02", "2026-03-02 is after churned_at (2026-03-01)"),
+    ],
+)
+def test_a_bad_customer_since_is_named_by_line_and_column(app, importer, cell, message):
+    text = (
+        "account_id,contact_email,status,churned_at,customer_since\n"
+        "S1,a@s1.se,active,,2019-04-01\n"
+        f"S2,a@s2.se,churned,2026-03-01,{cell}\n"
+    )
+    ok, output = importer(text)
+    assert not ok
+    assert f"line 3, customer_since: {message}" in output
+    assert snapshot(app) == ([], [])
+
+
+def test_rows_that_disagree_about_customer_since_are_refused(app, importer):
+    text = (
+        "account_id,contact_email,customer_since\n"
+        "S1,a@s1.se,2019-04-01\nS1,b@s1.se,\nS1,c@s1.se,2020-01-01\n"
+    )
+    ok, output = importer(text)
+    assert not ok
+    assert "line 4, customer_since: '2020-01-01' differs from '2019-04-01' on line 2" in output

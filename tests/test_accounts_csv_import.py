@@ -39,6 +39,16 @@ CELLS = {
     "status": ["", "active", "Churned", "gone"],
     "churned_at": ["", "2026-03-01", "2026-03-01T10:00:00+02:00", "01/10/2026"],
     "last_contacted_at": ["", "2026-09-01", "yesterday"],
+    # the same day as a churn, after it, and what date.fromisoformat takes but nobody means
+    "customer_since": [
+        "",
+        "2019-04-01",
+        "2026-03-01",
+        "2026-03-02",
+        "20190401",
+        "2019-02-30",
+        "٢٠١٩-04-01",
+    ],
 }
 records = st.lists(
     st.tuples(*(st.sampled_from(CELLS[column]) for column in COLUMNS)), min_size=1, max_size=30

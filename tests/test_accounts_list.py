@@ -147,3 +147,19 @@ def test_an_account_manager_filters_only_among_their_accounts(app, accounts, mak
     assert manager.get("/accounts/?segment=Enterprise").status_code == 400
     body = manager.get("/accounts/").get_data(as_text=True)
     assert "Enterprise" not in body
+
+
+def test_the_download_holds_the_rows_the_page_shows_in_its_order(client, accounts):
+    page = client.get("/accounts/?segment=SMB&sort=nps&order=desc&page=1")
+    body = page.get_data(as_text=True)
+    link = re.search(r'href="(/exports/nps\.csv[^"]*sep=,)"', body).group(1)
+    assert "segment=SMB" in link and "order=desc" in link
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.status_code == 200
+    lines = response.get_data(as_text=True).splitlines()
+    assert [line.split(",")[1] for line in lines[2:]] == ["Bergvik AB", "Caldera Oy"]
+
+
+def test_the_download_refuses_what_the_page_refuses(client, accounts):
+    assert client.get("/exports/nps.csv?sort=password").status_code == 400
+    assert client.get("/exports/nps.csv?band=legendary").status_code == 400

@@ -439,6 +439,8 @@ EXPECTED_LEVELS = {
     "reports.response_rates_page": "staff",
     "reasons.verbatim_list": "staff",
     "reasons.account": "staff",
+    "reports.retention": "staff",
+    "exports.download": "staff",
     "campaigns.index": "cx",
     "campaigns.create": "cx",
     "campaigns.show": "cx",
@@ -564,6 +566,8 @@ def url_for_rule(rule, world, which, role="anonymous"):
         "language": "sv",
         "key": "nope",
         "filename": "staff.css",
+        "name": "answers",
+        "file_format": "csv",
     }
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
@@ -658,6 +662,9 @@ def test_an_account_manager_sees_only_their_accounts_everywhere(app, world):
         "/reasons/",
         "/reasons/verbatims",
         "/reasons/verbatims?source=stated",
+        "/exports/answers.csv",
+        "/exports/nps.csv",
+        "/exports/reasons.csv",
     ):
         page = client.get(path).get_data(as_text=True)
         assert "Own Account AB" in page, path

@@ -2,6 +2,7 @@
 Playwright): from the link in a received e-mail to the answer on the account page; and
 the campaign page following a send without a reload, on a phone and a desktop."""
 
+import io
 import os
 import re
 import threading
@@ -406,5 +407,33 @@ def test_the_staff_pages_fit_a_phone(live_app, browser, make_account, make_user,
             page.goto(f"{base_url}{path}")
             assert page.get_by_role("heading", level=1).is_visible(), path
             assert not scrolls_sideways(page), path
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_retention_page_fits_a_phone_and_downloads(live_app, browser, make_user, width):
+    """The demo's retention page never scrolls sideways, and its XLSX link downloads a
+    workbook with no formula in it."""
+    import openpyxl
+
+    app, base_url = live_app
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    make_user("cx@supplier.example", "cx")
+    context = browser.new_context(viewport={"width": width, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        sign_in_as(page, base_url, "cx@supplier.example")
+        page.goto(f"{base_url}/reports/retention?period=quarter")
+        assert page.get_by_role("heading", name="Revenue at risk").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        with page.expect_download() as download:
+            page.locator('a[href^="/exports/revenue-at-risk.xlsx"]').click()
+        assert download.value.suggested_filename.startswith("revenue-at-risk-")
+        workbook = io.BytesIO(Path(download.value.path()).read_bytes())
+        sheet = openpyxl.load_workbook(workbook).active
+        rows = list(sheet.iter_rows())
+        assert rows[0][0].value == "account_id" and len(rows) > 1
+        assert all(cell.data_type != "f" for row in rows for cell in row)
     finally:
         context.close()

@@ -110,6 +110,10 @@ def test_the_demo_loads_realistic_accounts(app, runner):
         churned = [account for account in accounts if account.status == "churned"]
         assert 5 <= len(churned) <= 8
         assert all(account.churned_at < datetime.now(UTC) for account in churned)
+        # every account says when it became a customer, some of them in 2025 or 2026
+        assert all(account.customer_since is not None for account in accounts)
+        assert all(a.customer_since < a.churned_at.date() for a in churned)
+        assert sum(account.customer_since.year >= 2025 for account in accounts) >= 5
 
 
 def test_the_demo_has_two_closed_answered_nps_campaigns(app, runner):
@@ -129,6 +133,8 @@ def test_the_demo_has_two_closed_answered_nps_campaigns(app, runner):
             for invitation in invitations:
                 account = invitation.contact.account
                 assert account.status == "active" or account.churned_at > campaign.created_at
+                # a company that became a customer later was not asked
+                assert account.customer_since <= campaign.created_at.date()
             responses = [i.response for i in invitations if i.response is not None]
             assert 0.5 <= len(responses) / len(invitations) <= 0.75
             assert {response.reason for response in responses} <= {*REASONS, None}

@@ -38,6 +38,7 @@ COLUMNS = (
     "status",
     "churned_at",
     "last_contacted_at",
+    "customer_since",
 )
 REQUIRED_COLUMNS = ("account_id", "contact_email")
 # The columns that describe the account rather than the contact.
@@ -49,6 +50,7 @@ ACCOUNT_COLUMNS = (
     "status",
     "churned_at",
     "last_contacted_at",
+    "customer_since",
 )
 # Values that end up in a mail header or a URL, where a line break or a tab could start
 # a header of its own. The other columns are free text or parsed values.
@@ -124,6 +126,7 @@ class ContactRow(NamedTuple):
     status: str | None
     churned_at: datetime | None
     last_contacted_at: datetime | None
+    customer_since: date | None
 
 
 _new_row = partial(tuple.__new__, ContactRow)
@@ -391,6 +394,9 @@ def _check_rows(
             list(zip(statuses, churned, strict=True)),
             lambda pair: not (pair[0] == "active" and pair[1]),
         )
+    since = parsed["customer_since"]
+    if any(since) and any(churned):
+        doubt(list(zip(since, churned, strict=True)), lambda pair: not _after_churn(*pair))
 
     def text(column: str) -> list[str | None]:
         return [value or None for value in columns[COLUMNS.index(column)]]
@@ -409,6 +415,7 @@ def _check_rows(
         statuses,
         churned,
         parsed["last_contacted_at"],
+        since,
     ]
     refused = set()
     for index in sorted(doubtful):
@@ -443,6 +450,7 @@ def _check_row(line: int, values: list[str]) -> ContactRow | list[RowError]:
         status,
         churned_at,
         last_contacted_at,
+        customer_since,
     ) = values
     errors: list[RowError] = []
 
@@ -474,10 +482,19 @@ def _check_row(line: int, values: list[str]) -> ContactRow | list[RowError]:
     status = checked("status", _status(status))
     churned_at = checked("churned_at", _moment(churned_at))
     last_contacted_at = checked("last_contacted_at", _moment(last_contacted_at))
+    customer_since = checked("customer_since", _day(customer_since))
     if churned_at and status == "active":
         checked(
             "churned_at",
             Problem("is set but status is active; an active account has not churned"),
+        )
+    if _after_churn(customer_since, churned_at):
+        checked(
+            "customer_since",
+            Problem(
+                f"{customer_since.isoformat()} is after churned_at "
+                f"({churned_at.date().isoformat()}); an account is a customer before it leaves"
+            ),
         )
     if errors:
         return errors
@@ -495,6 +512,7 @@ def _check_row(line: int, values: list[str]) -> ContactRow | list[RowError]:
         status,
         churned_at,
         last_contacted_at,
+        customer_since,
     )
 
 
@@ -623,6 +641,32 @@ def _moment(value: str) -> datetime | Problem | None:
     return moment.astimezone(UTC)
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@lru_cache(maxsize=1024)
+def _day(value: str) -> date | Problem | None:
+    """A day written as 2019-04-01, in ASCII digits (``date.fromisoformat`` also takes
+    "20190401" and week dates, which nobody means here)."""
+    if not value:
+        return None
+    try:
+        if _ISO_DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    return Problem(f"{_shown(value)} is not an ISO date like 2019-04-01")
+
+
+def _after_churn(since: object, churned_at: object) -> bool:
+    """Whether a customer_since falls after the day the account churned (UTC)."""
+    return (
+        type(since) is date
+        and isinstance(churned_at, datetime)
+        and since > churned_at.astimezone(UTC).date()
+    )
+
+
 # The columns that _check_rows parses a column at a time.
 _PARSERS = (
     ("role", _role),
@@ -632,4 +676,5 @@ _PARSERS = (
     ("status", _status),
     ("churned_at", _moment),
     ("last_contacted_at", _moment),
+    ("customer_since", _day),
 )

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from surveys.accounts.models import NOTE_MAX_LENGTH
 from surveys.reports.nps import BAND_NAMES
+from surveys.reports.services import AccountFilter
 from surveys.respond.forms import CONTROL_CHARACTER
 
 
@@ -61,7 +62,7 @@ class ContactedTodayForm(FlaskForm):
     note = note_field("Note (optional)")
 
 
-SORTS = {
+SORTS = {  # the accounts list's sortable columns (reports.services.ACCOUNT_SORTS)
     "name": "Account",
     "segment": "Segment",
     "status": "Status",
@@ -114,3 +115,17 @@ class AccountListForm(FlaskForm):
     def validate_manager(self, field: SelectField) -> None:
         if field.data and field.data not in [choice.value for choice in field.choices]:
             raise ValidationError("Choose one of the account managers listed.")
+
+
+def account_filter(form: FlaskForm) -> AccountFilter:
+    """The accounts list's view in a validated form with its fields (the list's own, or an
+    export's)."""
+    return AccountFilter(
+        search=(form.q.data or "").strip() or None,
+        segment=form.segment.data or None,
+        manager=form.manager.data or None,
+        status=form.status.data or None,
+        band=form.band.data or None,
+        sort=form.sort.data or "name",
+        descending=form.order.data == "desc",
+    )

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,9 @@ class Account(db.Model):
     annual_revenue: Mapped[Decimal | None] = mapped_column(sa.Numeric(16, 2))
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     churned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day the company became a customer (the first contract), as the supplier's own
+    # records say; retention counts an account from it (from created_at when unknown).
+    customer_since: Mapped[date | None] = mapped_column(sa.Date)
     last_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

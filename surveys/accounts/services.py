@@ -42,6 +42,7 @@ ACCOUNT_ATTRIBUTES = {
     "status": "status",
     "churned_at": "churned_at",
     "last_contacted_at": "last_contacted_at",
+    "customer_since": "customer_since",
 }
 
 # The good rows of a file are staged in temporary tables of the import's own connection
@@ -67,6 +68,7 @@ _ACCOUNT_VALUES = (
     sa.Column("status", sa.String(16)),
     sa.Column("churned_at", UTCDateTime),
     sa.Column("last_contacted_at", UTCDateTime),
+    sa.Column("customer_since", sa.Date),
 )
 _staged_contacts = _staging_table(
     "staged_contacts",

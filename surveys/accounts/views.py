@@ -26,6 +26,7 @@ from surveys.accounts.forms import (
     ContactEraseForm,
     ContactExportForm,
     ImportForm,
+    account_filter,
 )
 from surveys.accounts.models import ROLES, Account, Contact
 from surveys.accounts.privacy import erase_contact, export_contact
@@ -45,9 +46,7 @@ from surveys.extensions import db
 from surveys.followups.services import follow_ups_of_account
 from surveys.reasons.services import segments
 from surveys.reports.services import (
-    AccountFilter,
     account_managers,
-    combined,
     invitations_sent,
     latest_answers,
     nps_report,
@@ -58,26 +57,6 @@ blueprint = blueprint_access(Blueprint("accounts", __name__, url_prefix="/accoun
 
 
 ACCOUNTS_PER_PAGE = 50
-_SORT_KEYS = {
-    "name": lambda row: (row.account.name.lower(), row.account.external_id),
-    "segment": lambda row: (row.account.segment or "").lower(),
-    "status": lambda row: row.account.status,
-    "nps": lambda row: row.summary.nps,
-    "n": lambda row: row.summary.n,
-    "interval": lambda row: row.summary.ci_low,
-    "band": lambda row: BAND_ORDER.get(row.summary.band),
-    "response_rate": lambda row: row.response_rate,
-}
-BAND_ORDER = {"at_risk": 0, "positive": 1, "excellent": 2, "world_class": 3}
-
-
-def _sorted(rows: list, key: str, descending: bool) -> list:
-    """Sorted by ``key``; rows without a value (no answers) always last."""
-    known = [row for row in rows if _SORT_KEYS[key](row) is not None]
-    unknown = [row for row in rows if _SORT_KEYS[key](row) is None]
-    known.sort(key=_SORT_KEYS["name"])
-    known.sort(key=_SORT_KEYS[key], reverse=descending)
-    return known + sorted(unknown, key=_SORT_KEYS["name"])
 
 
 @blueprint.get("/")
@@ -99,19 +78,9 @@ def index() -> str:
         db.session,
         scope=scope,
         window_days=current_app.config["REPORT_WINDOW_DAYS"],
-        narrow=AccountFilter(
-            search=(form.q.data or "").strip() or None,
-            segment=form.segment.data or None,
-            manager=form.manager.data or None,
-            status=form.status.data or None,
-        ),
+        narrow=account_filter(form),
     )
     rows = report.accounts
-    if form.band.data:
-        wanted = None if form.band.data == "none" else form.band.data
-        rows = [row for row in rows if row.summary.band == wanted]
-        report = combined(report.since, rows)
-    rows = _sorted(rows, form.sort.data, form.order.data == "desc")
     pages = max(1, -(-len(rows) // ACCOUNTS_PER_PAGE))
     page = min(int(form.page.data or 1), pages)
     shown = rows[(page - 1) * ACCOUNTS_PER_PAGE : page * ACCOUNTS_PER_PAGE]

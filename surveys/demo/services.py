@@ -23,7 +23,7 @@ import io
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -411,10 +411,13 @@ def _healths(accounts: list[Account], now: datetime) -> dict[int, str]:
 
 
 def _backdate(accounts: list[Account], first_campaign: datetime) -> None:
-    """The accounts were customers, and their contacts known, before the first campaign."""
+    """The accounts were created, and their contacts known, on the day they became
+    customers (or, without that day, some time before the first campaign)."""
     for account in accounts:
         rng = random.Random(f"{SEED}:since:{account.external_id}")
         since = first_campaign - timedelta(days=rng.randint(90, 2400))
+        if account.customer_since is not None:
+            since = _customer_from(account)
         if account.created_at > since:
             account.created_at = since
         for contact in account.contacts:
@@ -423,9 +426,17 @@ def _backdate(accounts: list[Account], first_campaign: datetime) -> None:
 
 
 def _active_at(account: Account, moment: datetime) -> bool:
+    """A customer at ``moment``: already one (a company that became a customer after a
+    campaign was not asked in it) and not yet gone."""
+    if account.customer_since is not None and _customer_from(account) > moment:
+        return False
     if account.status == "active":
         return True
     return account.churned_at is not None and account.churned_at > moment
+
+
+def _customer_from(account: Account) -> datetime:
+    return datetime.combine(account.customer_since, time(), UTC)
 
 
 def _response(

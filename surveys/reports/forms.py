@@ -4,9 +4,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from surveys.accounts.models import ROLES
-from surveys.reasons.forms import ANY, ISODateField
+from surveys.reasons.forms import ANY, ISODateField, ReasonFilterForm
 from surveys.reasons.nlp.labels import LANGUAGES
 from surveys.reports.queries import PERIODS
+from surveys.reports.retention import PERIODS as RETENTION_PERIODS
 from surveys.reports.trends import BREAKDOWN_LABELS
 
 
@@ -40,3 +41,12 @@ class TrendFilterForm(FlaskForm):
     def validate_until(self, field: ISODateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("The end of the period is before its start.")
+
+
+class RetentionForm(ReasonFilterForm):
+    """The retention page's range (the reasons page's From and Until, both days counted)
+    and period; its other filters are not shown."""
+
+    period = SelectField(
+        "Period", choices=[SelectChoice(period) for period in RETENTION_PERIODS], default="month"
+    )

@@ -16,13 +16,17 @@ from surveys.reports.nps import NPSSummary, summarise
 
 @dataclass(frozen=True)
 class AccountFilter:
-    """Which accounts a list shows (None: any): a name or account id containing
-    ``search``, a segment, a manager, a status."""
+    """Which accounts a list shows, and in which order (None: any): a name or account id
+    containing ``search``, a segment, a manager, a status, a band ("none": too few answers
+    for one), sorted by one of ``ACCOUNT_SORTS``."""
 
     search: str | None = None
     segment: str | None = None
     manager: str | None = None
     status: str | None = None
+    band: str | None = None
+    sort: str = "name"
+    descending: bool = False
 
     def apply(self, query: sa.Select) -> sa.Select:
         if self.search:
@@ -44,6 +48,31 @@ class AccountFilter:
         if self.status:
             query = query.where(Account.status == self.status)
         return query
+
+    def keep(self, rows: list["AccountNPS"]) -> list["AccountNPS"]:
+        """The rows in the band asked for, sorted; rows without a value (no answers)
+        come last either way, by name."""
+        if self.band:
+            wanted = None if self.band == "none" else self.band
+            rows = [row for row in rows if row.summary.band == wanted]
+        key = ACCOUNT_SORTS[self.sort]
+        known = sorted((row for row in rows if key(row) is not None), key=ACCOUNT_SORTS["name"])
+        known.sort(key=key, reverse=self.descending)
+        unknown = sorted((row for row in rows if key(row) is None), key=ACCOUNT_SORTS["name"])
+        return known + unknown
+
+
+BAND_ORDER = {"at_risk": 0, "positive": 1, "excellent": 2, "world_class": 3}
+ACCOUNT_SORTS = {
+    "name": lambda row: (row.account.name.lower(), row.account.external_id),
+    "segment": lambda row: (row.account.segment or "").lower(),
+    "status": lambda row: row.account.status,
+    "nps": lambda row: row.summary.nps,
+    "n": lambda row: row.summary.n,
+    "interval": lambda row: row.summary.ci_low,
+    "band": lambda row: BAND_ORDER.get(row.summary.band),
+    "response_rate": lambda row: row.response_rate,
+}
 
 
 @dataclass(frozen=True)
@@ -132,7 +161,8 @@ def nps_report(
 ) -> NPSReport:
     """NPS per account and overall over the report window, with the adjusted-Wald interval,
     band and response rate (answered / sent invitations of NPS campaigns in the window),
-    over the accounts ``scope`` sees (of them, only ``account_ids`` when given: a page)."""
+    over the accounts ``scope`` sees (of them, only ``account_ids`` when given: a page;
+    those ``narrow`` keeps, in its order). The overall figures are those of the rows."""
     since = (now or utcnow()) - timedelta(days=window_days)
     visible = visible_account_ids(scope)
     if account_ids is not None:
@@ -176,6 +206,8 @@ def nps_report(
         )
         for account in session.scalars(query)
     ]
+    if narrow is not None:
+        rows = narrow.keep(rows)
     return combined(since, rows)
 
 

@@ -1,17 +1,21 @@
-"""The CX team's report pages: NPS over time (and the other reports of issue 10)."""
+"""The CX team's report pages: NPS over time (and the other reports of issue 10), and
+retention: accounts kept, acquired and lost per period, CRR and churn rate, CLV and the
+cost of a lost customer per segment, and the revenue at risk."""
 
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from surveys.accounts.models import ROLES
 from surveys.auth.access import STAFF, blueprint_access, current_scope
+from surveys.columns import utcnow
 from surveys.extensions import db
 from surveys.reasons.nlp.labels import REASONS
 from surveys.reasons.services import segments
 from surveys.reports.charts import Point, Series, legend, nps_chart
-from surveys.reports.forms import TrendFilterForm
+from surveys.reports.forms import RetentionForm, TrendFilterForm
 from surveys.reports.insights import (
     DISAGREEMENT_POINTS,
     committee_coverage,
@@ -20,9 +24,18 @@ from surveys.reports.insights import (
     response_rates,
 )
 from surveys.reports.queries import AnswerFilters
+from surveys.reports.retention_report import default_range, retention_report
 from surveys.reports.trends import BREAKDOWN_LABELS, nps_trend
 
 blueprint = blueprint_access(Blueprint("reports", __name__, url_prefix="/reports"), STAFF)
+
+
+@blueprint.app_template_filter("amount")
+def amount(value: float | Decimal | None) -> str:
+    """Money as Nordic pages write it: 1 234 567, whole units; "–" when unknown."""
+    if value is None:
+        return "–"
+    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 def _errors(form) -> str:
@@ -142,3 +155,28 @@ def response_rates_page() -> str:
         rates=response_rates(db.session, filters),
         query=_query(),
     )
+
+
+@blueprint.get("/retention")
+def retention() -> str:
+    form = RetentionForm(request.args)
+    if not form.validate():
+        abort(400, _errors(form))
+    now = utcnow()
+    first, last = default_range(now.date())
+    config = current_app.config
+    try:
+        report = retention_report(
+            db.session,
+            scope=current_scope(),
+            first=form.since.data or first,
+            last=form.until.data or last,
+            period=form.period.data or "month",
+            gross_margin=config["GROSS_MARGIN"],
+            acquisition_cost=config["ACQUISITION_COST"],
+            window_days=config["REPORT_WINDOW_DAYS"],
+            now=now,
+        )
+    except ValueError as error:
+        abort(400, str(error))
+    return render_template("reports/retention.html", form=form, report=report)

@@ -1,0 +1,1 @@
+"""Reports and raw answers as CSV and XLSX files: tables, writers, downloads, the CLI."""
